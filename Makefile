@@ -1,0 +1,45 @@
+# Every target installs what it needs first: on a fresh clone `make demo` and `make test` are
+# the only two commands a user needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v '/target/')
+
+export DO_NOT_TRACK := 1
+export DAGSTER_DISABLE_TELEMETRY := 1
+
+.PHONY: install manifest demo dev test bench bench-smoke lint validate clean
+
+install: $(INSTALLED)
+
+# requirements.lock pins every transitive package to the set CI was green with.
+$(INSTALLED): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+manifest: $(MANIFEST)
+
+$(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
+	$(BIN)/analytics-platform prepare
+
+demo: $(MANIFEST)
+	$(BIN)/analytics-platform demo
+
+dev: $(MANIFEST)
+	$(BIN)/analytics-platform dev
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+validate: $(MANIFEST)
+	$(BIN)/dagster definitions validate -w workspace.yaml
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check analytics_platform analytics_platform_tests
+
+clean:
+	rm -rf .local dbt_project/target dbt_project/logs

@@ -1,0 +1,70 @@
+"""Ingestion assets: one raw table per landing dataset, loaded exactly once per file."""
+
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+
+from analytics_platform.landing.datasets import DATASETS, LOAD_COLUMNS, Dataset
+from analytics_platform.landing.ingestion import ingest_dataset
+from analytics_platform.landing.resources import LandingZone, WarehouseResource
+from analytics_platform.settings import WAREHOUSE_POOL
+
+LANDING_GROUP = "landing"
+
+
+def _raw_table_spec(dataset: Dataset) -> dg.AssetSpec:
+    columns = [dg.TableColumn(c.name, c.sql_type.lower(), description=c.description) for c in dataset.columns]
+    columns += [dg.TableColumn(name, sql_type.lower(), description=text) for name, sql_type, text in LOAD_COLUMNS]
+    return dg.AssetSpec(
+        key=dataset.asset_key,
+        group_name=LANDING_GROUP,
+        description=f"{dataset.description} Raw rows as landed, one load per file.",
+        kinds={"s3", "duckdb"},
+        tags={"layer": "raw"},
+        metadata={"dagster/column_schema": dg.TableSchema(columns=columns)},
+        skippable=True,
+    )
+
+
+@dg.multi_asset(
+    specs=[_raw_table_spec(dataset) for dataset in DATASETS],
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+    name="ingest_landing_files",
+)
+def ingest_landing_files(
+    context: dg.AssetExecutionContext,
+    s3: S3Resource,
+    landing_zone: LandingZone,
+    warehouse: WarehouseResource,
+):
+    s3_client = s3.get_client()
+    selected = [d for d in DATASETS if d.asset_key in context.selected_asset_keys]
+    with warehouse.open_loader() as loader:
+        for dataset in selected:
+            summary = ingest_dataset(
+                dataset,
+                loader,
+                s3_client,
+                landing_zone.bucket,
+                landing_zone.prefix,
+                context.run.run_id,
+                context.log,
+            )
+            quarantined = [
+                f"{o.landing_object.key}: {o.quarantine_reason}" for o in summary.quarantined
+            ]
+            yield dg.MaterializeResult(
+                asset_key=dataset.asset_key,
+                metadata={
+                    "files_listed": summary.files_listed,
+                    "files_loaded": len(summary.loaded),
+                    "files_quarantined": len(summary.quarantined),
+                    "rows_loaded": summary.rows_loaded,
+                    "bytes_loaded": summary.bytes_loaded,
+                    "dagster/row_count": loader.row_count(dataset),
+                    "quarantined_files": dg.MetadataValue.md(
+                        "\n".join(f"- `{line}`" for line in quarantined) or "none"
+                    ),
+                },
+            )

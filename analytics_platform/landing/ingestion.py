@@ -1,0 +1,75 @@
+"""Loading every not-yet-settled file of a dataset: the part common to all warehouses."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from analytics_platform.landing.datasets import Dataset
+from analytics_platform.landing.loaders import LoadOutcome, WarehouseLoader
+from analytics_platform.landing.objects import list_landing_objects
+
+PROGRESS_EVERY_SECONDS = 10.0
+
+
+@dataclass
+class IngestionSummary:
+    dataset: str
+    files_listed: int = 0
+    outcomes: list[LoadOutcome] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> list[LoadOutcome]:
+        return [o for o in self.outcomes if o.loaded]
+
+    @property
+    def quarantined(self) -> list[LoadOutcome]:
+        return [o for o in self.outcomes if not o.loaded]
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(o.rows for o in self.loaded)
+
+    @property
+    def bytes_loaded(self) -> int:
+        return sum(o.landing_object.size for o in self.loaded)
+
+
+def ingest_dataset(
+    dataset: Dataset,
+    loader: WarehouseLoader,
+    s3_client,
+    bucket: str,
+    root_prefix: str,
+    run_id: str,
+    log: logging.Logger,
+) -> IngestionSummary:
+    """Load, oldest first, every file of the dataset that is neither loaded nor quarantined.
+
+    The ledger, not the caller, decides what is new: re-running after success loads nothing, and
+    re-running after a crash loads exactly the files the crash left unsettled.
+    """
+    summary = IngestionSummary(dataset=dataset.name)
+    listed = list(list_landing_objects(s3_client, bucket, dataset.landing_prefix(root_prefix)))
+    summary.files_listed = len(listed)
+    settled = loader.settled_files(dataset)
+    pending = sorted(
+        (o for o in listed if o.identity not in settled), key=lambda o: (o.last_modified, o.key)
+    )
+    log.info(f"{dataset.name}: {len(listed)} file(s) landed, {len(pending)} new")
+    last_report = time.monotonic()
+    for position, landing_object in enumerate(pending, start=1):
+        outcome = loader.load(dataset, landing_object, s3_client, run_id)
+        summary.outcomes.append(outcome)
+        if not outcome.loaded:
+            log.warning(
+                f"{dataset.name}: quarantined s3://{bucket}/{landing_object.key}: "
+                f"{outcome.quarantine_reason}"
+            )
+        if time.monotonic() - last_report > PROGRESS_EVERY_SECONDS:
+            last_report = time.monotonic()
+            log.info(
+                f"{dataset.name}: {position}/{len(pending)} files, {summary.rows_loaded:,} rows so far"
+            )
+    return summary

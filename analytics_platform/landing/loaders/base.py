@@ -1,0 +1,61 @@
+"""The one interface between ingestion and a warehouse.
+
+A loader owns the raw tables and two bookkeeping tables in the warehouse: the ledger of loaded
+files and the quarantine of rejected ones. It writes a file's rows and its ledger row in one
+transaction, so a crash or a retry can neither duplicate nor lose a file. The sensor and the
+ingestion assets only talk to this interface: a warehouse-native bulk load (Redshift `COPY`,
+Databricks `COPY INTO`) is a new subclass, nothing else changes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from analytics_platform.landing.datasets import Dataset
+from analytics_platform.landing.objects import LandingObject
+
+
+class MalformedFile(Exception):
+    """The file cannot be loaded as its dataset; the message says why, for a person to act on."""
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    landing_object: LandingObject
+    rows: int = 0
+    quarantine_reason: str | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self.quarantine_reason is None
+
+
+class WarehouseLoader(ABC):
+    def __enter__(self) -> WarehouseLoader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def settled_files(self, dataset: Dataset) -> set[tuple[str, str]]:
+        """(key, etag) of every file of the dataset already loaded or quarantined."""
+
+    @abstractmethod
+    def load(self, dataset: Dataset, landing_object: LandingObject, s3_client, run_id: str) -> LoadOutcome:
+        """Load one file exactly once, or quarantine it whole with the reason; never half-load.
+
+        Raises on infrastructure failures (S3 unreachable, warehouse down): the file stays
+        unsettled and the next run retries it.
+        """
+
+    @abstractmethod
+    def quarantine(self, dataset: Dataset, landing_object: LandingObject, reason: str, run_id: str) -> LoadOutcome:
+        """Record a file as rejected, with the reason, so it is reported and not retried."""
+
+    @abstractmethod
+    def row_count(self, dataset: Dataset) -> int: ...

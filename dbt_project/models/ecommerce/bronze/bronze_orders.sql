@@ -1,0 +1,43 @@
+-- One row per order_id: the same order may be delivered more than once; the last-loaded
+-- delivery wins (_loaded_at, then _source_key, then _source_row, all descending).
+with source as (
+
+    select * from {{ source('raw', 'orders') }}
+
+),
+
+normalised as (
+
+    select
+        trim(order_id) as order_id,
+        created_at,
+        trim(user_id) as user_id,
+        trim(product_id) as product_id,
+        quantity,
+        unit_price,
+        lower(trim(status)) as status,
+        _loaded_at,
+        _source_key,
+        _source_row
+    from source
+
+),
+
+deduplicated as (
+
+    {{ dedupe('normalised', ['order_id'], last_loaded_order()) }}
+
+)
+
+select
+    order_id,
+    created_at,
+    user_id,
+    product_id,
+    quantity,
+    unit_price,
+    status,
+    _loaded_at,
+    _source_key,
+    _source_row
+from deduplicated

@@ -1,0 +1,39 @@
+-- One row per product version (product_id, updated_at); a version delivered more than once
+-- keeps its last-loaded copy (_loaded_at, _source_key, _source_row, all descending).
+with source as (
+
+    select * from {{ source('raw', 'products') }}
+
+),
+
+normalised as (
+
+    select
+        trim(product_id) as product_id,
+        trim(product_name) as product_name,
+        trim(category) as category,
+        price,
+        updated_at,
+        _loaded_at,
+        _source_key,
+        _source_row
+    from source
+
+),
+
+deduplicated as (
+
+    {{ dedupe('normalised', ['product_id', 'updated_at'], last_loaded_order()) }}
+
+)
+
+select
+    product_id,
+    product_name,
+    category,
+    price,
+    updated_at,
+    _loaded_at,
+    _source_key,
+    _source_row
+from deduplicated
