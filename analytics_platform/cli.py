@@ -112,7 +112,7 @@ def cmd_demo(settings: Settings, args) -> int:
         # Imported only now: the code location reads the environment running_local_s3 just set.
         from analytics_platform.definitions import defs
 
-        job = defs.get_job_def("landing_to_gold")
+        job = defs.resolve_job_def("landing_to_gold")
         say("running job landing_to_gold (ingestion -> bronze -> silver -> gold, with checks) ...")
         result = job.execute_in_process(
             instance=dg.DagsterInstance.get(),

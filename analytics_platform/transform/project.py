@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -18,8 +19,17 @@ class DbtManifestMissing(RuntimeError):
     pass
 
 
+def _put_dbt_on_path() -> None:
+    """dagster-dbt runs `dbt` from PATH; use the one beside this interpreter when the
+    virtualenv is not activated (`.venv/bin/dagster dev`, `make demo`)."""
+    interpreter_bin = Path(sys.executable).parent
+    if (interpreter_bin / "dbt").exists() and shutil.which("dbt") is None:
+        os.environ["PATH"] = f"{interpreter_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
 @functools.cache
 def _dbt_project(project_dir: Path, target: str) -> DbtProject:
+    _put_dbt_on_path()
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=target)
     # Re-parses on every `dagster dev` reload so model edits show up without a build step.
     project.prepare_if_dev()
@@ -45,10 +55,7 @@ def load_manifest(settings: Settings) -> dict[str, Any]:
 
 
 def dbt_cli_resource(settings: Settings) -> DbtCliResource:
-    # The dbt installed beside this interpreter, so an un-activated virtualenv works too.
-    beside_python = Path(sys.executable).with_name("dbt")
-    executable = str(beside_python) if beside_python.exists() else shutil.which("dbt") or "dbt"
-    return DbtCliResource(project_dir=dbt_project_for(settings), dbt_executable=executable)
+    return DbtCliResource(project_dir=dbt_project_for(settings))
 
 
 def prepare_manifest(settings: Settings) -> Path:
