@@ -201,6 +201,30 @@ def cmd_serve_s3(settings: Settings, _args) -> int:
     return 0
 
 
+LAYER_ORDER = ("landing", "bronze", "silver", "gold")
+
+
+def cmd_graph(settings: Settings, _args) -> int:
+    """The asset graph as text, grouped landing -> bronze -> silver -> gold, parents on the right."""
+    from analytics_platform.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    groups: dict[str, list] = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        groups.setdefault(node.group_name or "default", []).append(node)
+    rank = {name: position for position, name in enumerate(LAYER_ORDER)}
+    for group in sorted(groups, key=lambda name: (rank.get(name, len(rank)), name)):
+        print(f"[{group}]")
+        for node in sorted(groups[group], key=lambda n: n.key.to_user_string()):
+            parents = ", ".join(sorted(p.to_user_string() for p in node.parent_keys))
+            if not parents and node.key.path[0] == "raw":
+                parents = f"s3://{settings.landing_bucket}/{settings.landing_prefix}{node.key.path[-1]}/"
+            checks = len(list(node.check_keys))
+            print(f"  {node.key.to_user_string():<28} <- {parents or '-'}  [{checks} checks]")
+    return 0
+
+
 def cmd_quarantine(settings: Settings, _args) -> int:
     if not settings.duckdb_path.exists():
         say(f"no warehouse at {settings.duckdb_path} yet")
@@ -229,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--port", type=int, default=3000)
     commands.add_parser("serve-s3", help="run the local S3 server (seeded) until Ctrl-C")
     commands.add_parser("quarantine", help="list the files ingestion rejected, with the reason")
+    commands.add_parser("graph", help="print the asset graph as text, layer by layer")
     args = parser.parse_args(argv)
     handler = {
         "prepare": cmd_prepare,
@@ -236,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         "dev": cmd_dev,
         "serve-s3": cmd_serve_s3,
         "quarantine": cmd_quarantine,
+        "graph": cmd_graph,
     }[args.command]
     return handler(load_settings(), args)
 
