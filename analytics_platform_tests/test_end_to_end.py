@@ -41,6 +41,7 @@ class BuiltPlatform:
     settings: Settings
     files: list[LandingFile]
     result: dg.ExecuteInProcessResult
+    asset_keys: set[dg.AssetKey]
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +52,10 @@ def platform(tmp_path_factory, s3_endpoint, dbt_manifest) -> BuiltPlatform:
             patch.setenv(name, value)
         files = generate_landing_files(SampleSpec(include_malformed=True), prefix=settings.landing_prefix)
         upload_landing_files(build_s3_resource(settings).get_client(), settings.landing_bucket, files)
-        job = build_definitions(settings).resolve_job_def("landing_to_gold")
+        definitions = build_definitions(settings)
+        job = definitions.resolve_job_def("landing_to_gold")
         result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-        yield BuiltPlatform(settings, files, result)
+        yield BuiltPlatform(settings, files, result, definitions.resolve_asset_graph().get_all_asset_keys())
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:
@@ -178,12 +180,11 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     return completed
 
 
-def materialized_keys(settings: Settings) -> set[str]:
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        records = instance.get_event_records(
-            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
-        )
-        return {record.asset_key.to_user_string() for record in records}
+def materialized_keys(platform: BuiltPlatform) -> set[str]:
+    """Assets materialized by the CLI runs (their own Dagster instance, not the fixture's)."""
+    with dg.DagsterInstance.from_config(str(platform.settings.dagster_home)) as instance:
+        latest = instance.get_latest_materialization_events(platform.asset_keys)
+        return {key.to_user_string() for key, event in latest.items() if event is not None}
 
 
 def test_one_gold_table_builds_alone_from_already_built_parents_then_with_its_upstream(platform):
@@ -194,13 +195,13 @@ def test_one_gold_table_builds_alone_from_already_built_parents_then_with_its_up
         con.execute("DELETE FROM silver.silver_orders WHERE order_date = $1", [first_day])
 
     run_cli(settings, "dg", "launch", "--assets", "key:gold_daily_sales")
-    assert materialized_keys(settings) == {"gold_daily_sales"}
+    assert materialized_keys(platform) == {"gold_daily_sales"}
     days = [d for (d,) in query(settings, "SELECT order_date FROM gold.gold_daily_sales ORDER BY 1")]
     assert first_day not in days and len(days) == SampleSpec().days - 1
 
     run_cli(settings, "dg", "launch", "--assets", "+key:gold_daily_sales")
-    assert {"silver_orders", "bronze_orders", "raw/orders", "gold_daily_sales"} <= materialized_keys(settings)
-    assert "gold_daily_avg_rating" not in materialized_keys(settings)
+    assert {"silver_orders", "bronze_orders", "raw/orders", "gold_daily_sales"} <= materialized_keys(platform)
+    assert "gold_daily_avg_rating" not in materialized_keys(platform)
     actual = query(settings, "SELECT order_date, orders, units, revenue FROM gold.gold_daily_sales ORDER BY 1")
     assert actual == expected_daily_sales(platform.files)
 
