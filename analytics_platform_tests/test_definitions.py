@@ -1,0 +1,51 @@
+"""The code location's wiring: single-writer pool, graph shape, settings."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from analytics_platform.cli import DAGSTER_YAML
+from analytics_platform.definitions import build_definitions
+from analytics_platform.landing.datasets import DATASETS
+from analytics_platform.settings import WAREHOUSE_POOL, load_settings
+
+
+@pytest.fixture
+def definitions(settings, dbt_manifest) -> dg.Definitions:
+    return build_definitions(settings)
+
+
+def test_every_op_that_opens_the_warehouse_is_in_the_single_writer_pool(definitions):
+    graph = definitions.resolve_asset_graph()
+    executable = [a for a in graph.assets_defs if a.is_executable] + list(definitions.asset_checks or [])
+    assert {a.node_def.name for a in executable} >= {"ingest_landing_files", "dbt_models", "dbt_source_freshness"}
+    for definition in executable:
+        assert definition.node_def.pools == {WAREHOUSE_POOL}, definition.node_def.name
+
+
+def test_the_generated_instance_config_runs_one_warehouse_op_at_a_time(tmp_path):
+    (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def test_the_graph_reads_landing_to_gold_without_gaps(definitions):
+    graph = definitions.resolve_asset_graph()
+    for dataset in DATASETS:
+        node = graph.get(dataset.asset_key)
+        assert node.group_name == "landing"
+        assert dg.AssetKey(f"bronze_{dataset.name}") in node.child_keys
+    gold = graph.get(dg.AssetKey("gold_daily_sales"))
+    assert gold.group_name == "gold" and gold.tags["domain"] == "ecommerce"
+    upstream = dg.AssetSelection.assets(gold.key).upstream().resolve(graph)
+    assert dg.AssetKey(["raw", "orders"]) in upstream
+
+
+def test_settings_defaults_and_clear_errors():
+    local = load_settings({})
+    assert (local.is_local, local.s3_endpoint_url, local.dbt_target) == (True, "http://127.0.0.1:4566", "local")
+    production = load_settings({"ANALYTICS_ENV": "production"})
+    assert production.s3_endpoint_url is None and not production.is_local
+    with pytest.raises(ValueError, match="ANALYTICS_ENV must be"):
+        load_settings({"ANALYTICS_ENV": "staging"})
