@@ -32,7 +32,7 @@ demo: $(MANIFEST)
 dev: $(MANIFEST)
 	$(BIN)/analytics-platform dev
 
-test: $(INSTALLED)
+test: $(MANIFEST)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 validate: $(MANIFEST)

@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from analytics_platform.cli import DAGSTER_YAML
-from analytics_platform.definitions import build_definitions
+from analytics_platform.code_location import build_definitions
 from analytics_platform.landing.datasets import DATASETS
 from analytics_platform.settings import WAREHOUSE_POOL, load_settings
 

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from analytics_platform.cli import DAGSTER_YAML
-from analytics_platform.definitions import build_definitions
+from analytics_platform.code_location import build_definitions
 from analytics_platform.landing.resources import build_s3_resource
 from analytics_platform.sample_data.generator import (
     LandingFile,
