@@ -103,9 +103,9 @@ def cmd_demo(settings: Settings, args) -> int:
         say(f"removed {settings.duckdb_path}")
     ensure_dagster_home(settings)
     cmd_prepare(settings, args)
-    with running_local_s3(settings) as settings:
-        say(f"local S3 server at {settings.s3_endpoint_url}")
-        seed_landing_bucket(settings, only_if_empty=False)
+    with running_local_s3(settings) as local:
+        say(f"local S3 server at {local.s3_endpoint_url}")
+        seed_landing_bucket(local, only_if_empty=False)
 
         import dagster as dg
 
@@ -172,9 +172,9 @@ def cmd_dev(settings: Settings, args) -> int:
     require_local(settings, "dev")
     home = ensure_dagster_home(settings)
     cmd_prepare(settings, args)
-    with running_local_s3(settings) as settings:
-        say(f"local S3 server at {settings.s3_endpoint_url} (in memory: gone when this stops)")
-        seeded = seed_landing_bucket(settings, only_if_empty=True)
+    with running_local_s3(settings) as local:
+        say(f"local S3 server at {local.s3_endpoint_url} (in memory: gone when this stops)")
+        seeded = seed_landing_bucket(local, only_if_empty=True)
         if seeded:
             say("the landing sensor (running by default locally) will pick these files up")
         command = [
@@ -189,9 +189,9 @@ def cmd_dev(settings: Settings, args) -> int:
 
 
 def cmd_serve_s3(settings: Settings, _args) -> int:
-    with running_local_s3(settings) as settings:
-        say(f"local S3 server at {settings.s3_endpoint_url}; Ctrl-C stops it")
-        seed_landing_bucket(settings, only_if_empty=True)
+    with running_local_s3(settings) as local:
+        say(f"local S3 server at {local.s3_endpoint_url}; Ctrl-C stops it")
+        seed_landing_bucket(local, only_if_empty=True)
         try:
             import threading
 

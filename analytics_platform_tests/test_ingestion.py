@@ -130,9 +130,10 @@ GOOD_ORDER = "ORD-0000001,2026-10-01 10:00:00,U00001,P0001,2,9.99,delivered\n"
         ("empty_key.csv", ORDERS_HEADER + GOOD_ORDER + ",2026-10-01 11:00:00,U1,P1,1,1.00,placed\n",
          "column order_id is empty in row 2"),
         ("bad_date.csv", ORDERS_HEADER + "ORD-5,yesterday,U1,P1,1,1.00,placed\n", "yesterday"),
-        ("truncated.json", '{"order_id": "ORD-6", "created_at": "2026-10-01 11:00:00", "user_id": "U1", '
-         '"product_id": "P1", "quantity": 1, "unit_price": 1.0, "status": "placed"}\n{"order_id": "ORD-7", "crea',
-         "Malformed JSON"),
+        ("truncated.json", (
+            '{"order_id": "ORD-6", "created_at": "2026-10-01 11:00:00", "user_id": "U1", '
+            '"product_id": "P1", "quantity": 1, "unit_price": 1.0, "status": "placed"}\n{"order_id": "ORD-7", "crea'
+        ), "Malformed JSON"),
         ("empty.csv", "", "empty CSV file"),
         ("notes.txt", "hello", "unsupported file type"),
     ],

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from analytics_platform.landing.assets import ingest_landing_files
+from analytics_platform.landing.cursor import LOOKBACK, LandingCursor
 from analytics_platform.landing.objects import LandingObject, list_landing_objects
 from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
-from analytics_platform.landing.cursor import LOOKBACK, LandingCursor
 from analytics_platform.landing.sensor import build_landing_sensor
 
 T0 = datetime(2026, 10, 1, 12, 0, 0, tzinfo=timezone.utc)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from typing_extensions import Self
+
 from analytics_platform.landing.datasets import Dataset
 from analytics_platform.landing.objects import LandingObject
 
@@ -32,7 +34,7 @@ class LoadOutcome:
 
 
 class WarehouseLoader(ABC):
-    def __enter__(self) -> WarehouseLoader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info) -> None:
