@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analytics_platform.sample_data import (
+from analytics_platform.sample_data.generator import (
     LandingFile,
     SampleSpec,
     generate_landing_files,

@@ -38,6 +38,8 @@ from pathlib import Path, PurePosixPath
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from analytics_platform.landing.datasets import DATASETS as LANDING_DATASETS
+
 __all__ = [
     "COLUMNS",
     "DATASETS",
@@ -49,23 +51,12 @@ __all__ = [
     "write_landing_files",
 ]
 
-DATASETS = ("orders", "products", "users", "reviews")
+DATASETS = tuple(dataset.name for dataset in LANDING_DATASETS)
 _DELIVERY_ORDER = ("products", "users", "orders", "reviews")  # within a day
 
-# Column order of every file, as in docs/CONTRACTS.md.
+# Column order of every file: the landing contract's.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "orders": (
-        "order_id",
-        "created_at",
-        "user_id",
-        "product_id",
-        "quantity",
-        "unit_price",
-        "status",
-    ),
-    "products": ("product_id", "product_name", "category", "price", "updated_at"),
-    "users": ("user_id", "name", "email", "country", "created_at", "updated_at"),
-    "reviews": ("review_id", "created_at", "product_id", "user_id", "rating", "review_text"),
+    dataset.name: tuple(column.name for column in dataset.columns) for dataset in LANDING_DATASETS
 }
 
 
