@@ -28,10 +28,14 @@ class LandingObject:
         return (self.key, self.etag)
 
 
-def list_landing_objects(s3_client, bucket: str, prefix: str) -> Iterator[LandingObject]:
-    """Every object under `prefix`, across listing pages (S3 returns at most 1,000 per page)."""
+def list_landing_objects(
+    s3_client, bucket: str, prefix: str, start_after: str | None = None
+) -> Iterator[LandingObject]:
+    """Every object under `prefix` (whose key sorts after `start_after`, if given), across
+    listing pages (S3 returns at most 1,000 keys per page, in key order)."""
     paginator = s3_client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+    options = {"StartAfter": start_after} if start_after else {}
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, **options):
         for item in page.get("Contents", ()):
             if item["Key"].endswith("/"):
                 continue  # "folder" placeholder objects made by some S3 consoles

@@ -4,6 +4,7 @@ How it decides what is new: see `analytics_platform.landing.cursor`.
 """
 
 import hashlib
+from datetime import datetime, timezone
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
@@ -26,8 +27,12 @@ def build_landing_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDef
     )
     def landing_files_sensor(context: dg.SensorEvaluationContext, s3: S3Resource, landing_zone: LandingZone):
         cursor = LandingCursor.parse(context.cursor)
-        listed = list_landing_objects(s3.get_client(), landing_zone.bucket, landing_zone.prefix)
-        new, next_cursor = cursor.advance(listed)
+        now = datetime.now(timezone.utc)
+        start_after = cursor.list_after(now)
+        listed = list_landing_objects(
+            s3.get_client(), landing_zone.bucket, landing_zone.prefix, start_after=start_after
+        )
+        new, next_cursor = cursor.advance(listed, listed_after=start_after, now=now)
 
         datasets = {}
         for landing_object in new:
