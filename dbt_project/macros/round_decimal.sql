@@ -6,7 +6,7 @@
     cast(round({{ expr }}, {{ scale }}) as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
-{#- Money amounts: 2 decimals, decimal(18,2). -#}
+{#- Money amounts: 2 decimals, decimal(18,2). Every money column in silver and gold goes through it. -#}
 {% macro round_money(expr) -%}
     {{ round_decimal(expr, 2, 18) }}
 {%- endmacro %}
