@@ -135,6 +135,7 @@ GOOD_ORDER = "ORD-0000001,2026-10-01 10:00:00,U00001,P0001,2,9.99,delivered\n"
             '"product_id": "P1", "quantity": 1, "unit_price": 1.0, "status": "placed"}\n{"order_id": "ORD-7", "crea'
         ), "Malformed JSON"),
         ("empty.csv", "", "empty CSV file"),
+        ("corrupt.parquet", "PAR1garbage", "too small to be a Parquet file"),
         ("notes.txt", "hello", "unsupported file type"),
     ],
 )

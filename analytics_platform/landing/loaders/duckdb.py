@@ -21,13 +21,13 @@ from analytics_platform.landing.objects import LandingObject
 LEDGER_TABLE = "raw._ingestion_ledger"
 QUARANTINE_TABLE = "raw._ingestion_quarantine"
 
-# Errors DuckDB raises for what is in a file (bad syntax, bad values), as opposed to the
-# warehouse itself failing: only these quarantine a file.
+# Errors DuckDB raises for what is in a file (bad syntax, bad values, wrong shape), as opposed to
+# the warehouse failing (I/O, out of memory): only these quarantine a file; the others fail the
+# run and leave the file to be retried.
 _DATA_ERRORS = (
     duckdb.ConversionException,
     duckdb.InvalidInputException,
     duckdb.BinderException,
-    duckdb.IOException,
 )
 
 
