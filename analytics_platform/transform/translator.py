@@ -19,6 +19,18 @@ def layer_and_domain(fqn: list[str]) -> tuple[str | None, str | None]:
     return layer, domain
 
 
+def model_asset_name(props: Mapping[str, Any]) -> str:
+    """The bare model name, so keys read the same in every target (no schema or database).
+
+    A versioned model's latest version keeps the bare name (its relation is the unversioned one,
+    e.g. gold.gold_sales_by_region); an older version is `<name>_v<version>`, like its relation.
+    """
+    version, latest = props.get("version"), props.get("latest_version")
+    if version is not None and str(version) != str(latest):
+        return f"{props['name']}_v{version}"
+    return props["name"]
+
+
 class AnalyticsDbtTranslator(DagsterDbtTranslator):
     def __init__(self) -> None:
         super().__init__(
@@ -36,8 +48,11 @@ class AnalyticsDbtTranslator(DagsterDbtTranslator):
             return spec
         layer, domain = layer_and_domain(props["fqn"])
         tags = {key: value for key, value in {"layer": layer, "domain": domain}.items() if value}
-        # Model names are unique in a dbt project, so the bare name is the key: the same in every
-        # target (no schema or database in it) and short to select (`key:gold_daily_sales`).
+        materialized = props.get("config", {}).get("materialized")
+        if materialized:
+            # `dg launch --assets tag:materialized=incremental` selects the partitioned facts.
+            tags["materialized"] = materialized
+        group = layer or {"seed": "reference", "snapshot": "snapshots"}.get(props["resource_type"])
         return spec.replace_attributes(
-            key=dg.AssetKey(props["name"]), group_name=layer or spec.group_name
+            key=dg.AssetKey(model_asset_name(props)), group_name=group or spec.group_name
         ).merge_attributes(tags=tags)

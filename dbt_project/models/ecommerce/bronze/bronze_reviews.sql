@@ -1,4 +1,8 @@
 -- One row per review_id, last-loaded wins (_loaded_at, _source_key, _source_row, all descending).
+{#- Landed columns beyond the contract (added to raw by the loader) pass through unchanged. #}
+{%- set contract_columns = ['review_id', 'created_at', 'product_id', 'user_id', 'rating', 'review_text', '_loaded_at', '_source_key', '_source_row'] -%}
+{%- set passthrough = extra_columns(source('raw', 'reviews'), contract_columns) %}
+
 with source as (
 
     select * from {{ source('raw', 'reviews') }}
@@ -17,6 +21,9 @@ normalised as (
         _loaded_at,
         _source_key,
         _source_row
+        {%- for column in passthrough %},
+        {{ column }}
+        {%- endfor %}
     from source
 
 ),
@@ -37,4 +44,7 @@ select
     _loaded_at,
     _source_key,
     _source_row
+    {%- for column in passthrough %},
+    {{ column }}
+    {%- endfor %}
 from deduplicated

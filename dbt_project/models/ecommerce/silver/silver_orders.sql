@@ -1,19 +1,35 @@
--- Orders (one row per order_id) enriched with the current product and user attributes.
+-- Orders, one row per order_id (bronze already picked the last-loaded delivery), with the
+-- product and user attributes valid when the order was placed (SCD2 snapshots), so a row
+-- written by an incremental run never goes stale when a product or user changes later.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='merge',
+    unique_key='order_id',
+    on_schema_change='append_new_columns',
+) }}
+
+{%- set bronze = ref('bronze_orders') -%}
+{%- set passthrough = extra_columns(bronze, [
+    'order_id', 'created_at', 'user_id', 'product_id', 'quantity', 'unit_price', 'status',
+    '_loaded_at', '_source_key', '_source_row',
+]) %}
+
 with orders as (
 
-    select * from {{ ref('bronze_orders') }}
+    select * from {{ bronze }}
+    where {{ incremental_source_filter(bronze, 'created_at', 'order_id', 'order_date') }}
 
 ),
 
-products as (
+product_versions as (
 
-    select * from {{ ref('silver_products') }}
+    select * from {{ ref('silver_product_versions') }}
 
 ),
 
-users as (
+user_versions as (
 
-    select * from {{ ref('silver_users') }}
+    select * from {{ ref('silver_user_versions') }}
 
 )
 
@@ -23,18 +39,27 @@ select
     cast(orders.created_at as date) as order_date,
     orders.user_id,
     orders.product_id,
-    products.product_name,
-    products.category,
-    users.country as user_country,
+    product_versions.product_name,
+    product_versions.category,
+    user_versions.country as user_country,
     orders.quantity,
     orders.unit_price,
-    cast(orders.quantity * orders.unit_price as decimal(18, 2)) as line_revenue,
+    {{ round_money('orders.quantity * orders.unit_price') }} as line_revenue,
+    product_versions.price as list_price,
+    {{ round_money('orders.quantity * product_versions.price') }} as list_revenue,
     orders.status,
     case when orders.status = 'cancelled' then true else false end as is_cancelled,
     orders._loaded_at,
     orders._source_key
+    {%- for column in passthrough %},
+    orders.{{ column }}
+    {%- endfor %}
 from orders
-left join products
-    on orders.product_id = products.product_id
-left join users
-    on orders.user_id = users.user_id
+left join product_versions
+    on orders.product_id = product_versions.product_id
+    and orders.created_at >= product_versions.valid_from
+    and orders.created_at < product_versions.valid_to
+left join user_versions
+    on orders.user_id = user_versions.user_id
+    and orders.created_at >= user_versions.valid_from
+    and orders.created_at < user_versions.valid_to

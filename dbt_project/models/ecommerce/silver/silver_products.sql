@@ -1,5 +1,6 @@
 -- Current version of each product: the version with the latest updated_at (ties, which bronze
--- rules out unless updated_at is null, fall back to last-loaded).
+-- rules out unless updated_at is null, fall back to last-loaded). The snapshot snap_products
+-- reads this model to keep the history of every version.
 with versions as (
 
     select * from {{ ref('bronze_products') }}
@@ -17,7 +18,7 @@ select
     product_name,
     category,
     price,
-    updated_at as valid_from,
+    updated_at,
     _loaded_at,
     _source_key
 from current_version

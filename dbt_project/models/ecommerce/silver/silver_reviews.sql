@@ -1,13 +1,28 @@
--- Reviews (one row per review_id) with their UTC review date and current product category.
+-- Reviews, one row per review_id (bronze already picked the last-loaded delivery), with their
+-- UTC review date and the product's category when the review was written (SCD2 snapshot).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='review_date',
+    on_schema_change='append_new_columns',
+) }}
+
+{%- set bronze = ref('bronze_reviews') -%}
+{%- set passthrough = extra_columns(bronze, [
+    'review_id', 'created_at', 'product_id', 'user_id', 'rating', 'review_text',
+    '_loaded_at', '_source_key', '_source_row',
+]) %}
+
 with reviews as (
 
-    select * from {{ ref('bronze_reviews') }}
+    select * from {{ bronze }}
+    where {{ incremental_source_filter(bronze, 'created_at', 'review_id', 'review_date') }}
 
 ),
 
-products as (
+product_versions as (
 
-    select * from {{ ref('silver_products') }}
+    select * from {{ ref('silver_product_versions') }}
 
 )
 
@@ -16,12 +31,17 @@ select
     reviews.created_at,
     cast(reviews.created_at as date) as review_date,
     reviews.product_id,
-    products.category,
+    product_versions.category,
     reviews.user_id,
     reviews.rating,
     reviews.review_text,
     reviews._loaded_at,
     reviews._source_key
+    {%- for column in passthrough %},
+    reviews.{{ column }}
+    {%- endfor %}
 from reviews
-left join products
-    on reviews.product_id = products.product_id
+left join product_versions
+    on reviews.product_id = product_versions.product_id
+    and reviews.created_at >= product_versions.valid_from
+    and reviews.created_at < product_versions.valid_to

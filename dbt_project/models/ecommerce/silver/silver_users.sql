@@ -1,5 +1,6 @@
 -- Current version of each user: the version with the latest updated_at (ties fall back to
--- last-loaded).
+-- last-loaded). The snapshot snap_users reads this model to keep the history of the columns
+-- that matter (email, country).
 with versions as (
 
     select * from {{ ref('bronze_users') }}
@@ -18,7 +19,7 @@ select
     email,
     country,
     created_at,
-    updated_at as valid_from,
+    updated_at,
     _loaded_at,
     _source_key
 from current_version

@@ -1,0 +1,331 @@
+"""The dbt project on its own: offline parse and compile for every target, settings precedence,
+contracts, the project's custom generic tests and the Python RFM scoring.
+
+dbt runs as a subprocess (the dbt beside this interpreter) with its own DuckDB file, target
+and log folder per test, so nothing here touches dbt_project/target or .local/.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from analytics_platform.landing.loaders.duckdb import DuckDBLoader
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT = REPO_ROOT / "dbt_project"
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    target_path: Path,
+    warehouse: Path | None = None,
+    project_dir: Path = DBT_PROJECT,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess:
+    """`dbt <args>` against `project_dir`, with its own target and log folder."""
+    environment = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "ANALYTICS_ENV": "local",
+        "ANALYTICS_DBT_TARGET": "local",
+        "ANALYTICS_DUCKDB_PATH": str(warehouse or target_path / "unused.duckdb"),
+        **(env or {}),
+    }
+    completed = subprocess.run(
+        [
+            str(DBT), *args,
+            "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+            "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
+        ],
+        env=environment, capture_output=True, text=True, timeout=300,
+    )
+    if check:
+        assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
+    return completed
+
+
+def run_results(target_path: Path) -> dict[str, dict]:
+    """unique_id -> result of the last dbt invocation that wrote run_results.json there."""
+    results = json.loads((target_path / "run_results.json").read_text())["results"]
+    return {result["unique_id"]: result for result in results}
+
+
+def create_raw_tables(warehouse: Path) -> None:
+    """The raw schema exactly as the loader creates it (docs/CONTRACTS.md), empty."""
+    DuckDBLoader(warehouse).close()
+
+
+def compiled_sql(target_path: Path, relative: str) -> str:
+    return (target_path / "compiled" / "analytics_platform" / relative).read_text()
+
+
+# --------------------------------------------------------------------------- other targets
+
+@pytest.mark.parametrize(
+    ("target", "dialect_markers"),
+    [
+        # Databricks: Spark SQL date functions, a spine from explode(sequence()).
+        ("databricks", {"ecommerce/silver/silver_orders.sql": "date_add(", "ecommerce/gold/gold_sales_by_region.sql": "explode(sequence("}),
+        # Redshift: dateadd(), a spine from cross-joined digits (no generate_series on compute nodes).
+        ("redshift", {"ecommerce/silver/silver_orders.sql": "dateadd(day,", "ecommerce/gold/gold_sales_by_region.sql": "datediff(day,"}),
+    ],
+)
+def test_the_project_parses_and_compiles_offline_for(target, dialect_markers, tmp_path):
+    run_dbt(["parse", "--target", target], target_path=tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    python_model = "model.analytics_platform.silver_customer_rfm"
+    # dbt-redshift runs no Python models: the RFM model and what reads it are disabled there.
+    assert (python_model in manifest["nodes"]) is (target != "redshift")
+
+    args = ["--no-populate-cache", "compile", "--no-introspect", "--target", target]
+    if target == "databricks":
+        # dbt's Python model wrapper calls is_incremental(), which looks the table up on the
+        # cluster: a Python model cannot compile offline on Databricks. Everything else does.
+        args += ["--exclude", "silver_customer_rfm"]
+    run_dbt(args, target_path=tmp_path)
+
+    compiled = tmp_path / "compiled" / "analytics_platform" / "models"
+    models = {p.stem for p in compiled.rglob("*.sql")}
+    assert {"silver_orders", "silver_reviews", "gold_daily_sales", "gold_sales_by_region", "gold_sales_by_region_v1"} <= models
+    for relative, marker in dialect_markers.items():
+        assert marker in (compiled / relative).read_text(), (relative, marker)
+
+
+# --------------------------------------------------------------------------- settings
+
+@pytest.mark.parametrize(
+    ("environment", "cli_vars", "lookback_days", "orphan_error_if"),
+    [
+        ("local", None, 3, ">100"),                    # settings_by_environment.local
+        ("production", None, 7, ">10"),                # settings_by_environment.production
+        ("production", {"incremental_lookback_days": 10, "orphan_orders_error_if": 5}, 10, ">5"),  # --vars wins
+    ],
+)
+def test_settings_follow_the_documented_precedence(environment, cli_vars, lookback_days, orphan_error_if, tmp_path):
+    args = ["--no-populate-cache", "compile", "--no-introspect", "--select", "silver_orders"]
+    if cli_vars:
+        args += ["--vars", json.dumps(cli_vars)]
+    run_dbt(args, target_path=tmp_path, env={"ANALYTICS_ENV": environment})
+
+    sql = compiled_sql(tmp_path, "models/ecommerce/silver/silver_orders.sql")
+    assert f"cast(-{lookback_days} as integer)" in sql
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    [orphan_test] = [
+        node for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and node["name"].startswith("relationships_silver_orders_product_id")
+    ]
+    assert (orphan_test["config"]["severity"], orphan_test["config"]["warn_if"]) == ("error", ">0")
+    assert orphan_test["config"]["error_if"] == orphan_error_if
+
+
+def test_a_partition_window_reads_exactly_its_half_open_range(tmp_path):
+    window = {"window_start": "2026-10-02 00:00:00", "window_end": "2026-10-04 00:00:00"}
+    run_dbt(
+        ["--no-populate-cache", "compile", "--no-introspect", "--select", "silver_orders", "--vars", json.dumps(window)],
+        target_path=tmp_path,
+    )
+    sql = compiled_sql(tmp_path, "models/ecommerce/silver/silver_orders.sql")
+    assert "created_at >= cast('2026-10-02 00:00:00' as timestamp)" in sql
+    assert "created_at < cast('2026-10-04 00:00:00' as timestamp)" in sql
+    assert "not exists" not in sql  # the window replaces the incremental lookback entirely
+
+    refused = run_dbt(
+        ["--no-populate-cache", "compile", "--no-introspect", "--select", "silver_orders",
+         "--vars", json.dumps({"window_start": "2026-10-02 00:00:00"})],
+        target_path=tmp_path, check=False,
+    )
+    assert refused.returncode != 0 and "Set both window_start and window_end" in refused.stdout
+
+
+# --------------------------------------------------------------------------- contracts
+
+def test_an_enforced_contract_rejects_a_column_of_the_wrong_type(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    model = project / "models" / "ecommerce" / "gold" / "gold_daily_sales.sql"
+    good = model.read_text()
+    bad = good.replace("cast(count(*) as bigint) as orders", "cast(count(*) as varchar) as orders")
+    assert bad != good
+    model.write_text(bad)
+    warehouse = tmp_path / "warehouse.duckdb"
+    create_raw_tables(warehouse)
+
+    completed = run_dbt(
+        ["build", "--select", "+gold_daily_sales", "--exclude", "resource_type:test", "resource_type:unit_test"],
+        target_path=tmp_path / "target", warehouse=warehouse, project_dir=project, check=False,
+    )
+
+    assert completed.returncode != 0
+    result = run_results(tmp_path / "target")["model.analytics_platform.gold_daily_sales"]
+    assert result["status"] == "error"
+    assert "enforced contract" in result["message"] and "orders" in result["message"]
+    assert result["message"].count("varchar") or "VARCHAR" in result["message"]
+    # Everything upstream built; the gold table was never created with the wrong shape.
+    assert run_results(tmp_path / "target")["model.analytics_platform.silver_orders"]["status"] == "success"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        gold = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'gold' AND table_name = 'gold_daily_sales'"
+        ).fetchone()[0]
+    assert gold == 0
+
+
+# --------------------------------------------------------------------------- custom generic tests
+
+GENERIC_TESTS_PROJECT = {
+    "dbt_project.yml": """
+        name: generic_tests_check
+        version: "1.0.0"
+        config-version: 2
+        profile: generic_tests_check
+        macro-paths: ["macros"]
+        test-paths: ["tests"]
+        models:
+          generic_tests_check:
+            +materialized: table
+    """,
+    "profiles.yml": """
+        generic_tests_check:
+          target: local
+          outputs:
+            local:
+              type: duckdb
+              path: "{{ env_var('ANALYTICS_DUCKDB_PATH') }}"
+              threads: 1
+    """,
+    # Rows where every rule below holds.
+    "models/good_rows.sql": """
+        select * from (values
+            (1, 'a', 'x', 10, 5, {{ add_hours(utc_now(), -1) }}),
+            (2, 'a', 'y', 20, 5, {{ add_hours(utc_now(), -2) }}),
+            (3, 'b', 'x', 30, null, {{ add_hours(utc_now(), -3) }})
+        ) as t(id, region, channel, amount, score, loaded_at)
+    """,
+    # Two duplicated (region, channel) pairs, two rows breaking `amount > 0`, one null
+    # expression, two scores out of [1, 5], nothing loaded in the last 24 hours, 5 rows.
+    "models/bad_rows.sql": """
+        select * from (values
+            (1, 'a', 'x', 10, 5, {{ add_hours(utc_now(), -48) }}),
+            (2, 'a', 'x', -5, 0, {{ add_hours(utc_now(), -49) }}),
+            (3, 'b', 'y', 0, 9, {{ add_hours(utc_now(), -50) }}),
+            (4, 'b', 'y', null, 3, {{ add_hours(utc_now(), -51) }}),
+            (5, 'c', 'z', 7, null, {{ add_hours(utc_now(), -52) }})
+        ) as t(id, region, channel, amount, score, loaded_at)
+    """,
+    "models/three_rows.sql": "select * from (values (1), (2), (3)) as t(n)",
+}
+
+# failures each test must report on bad_rows (good_rows: 0, status pass).
+EXPECTED_FAILURES_ON_BAD_ROWS = {
+    "expression_is_true": 3,  # -5, 0 and null (a null expression is not true)
+    "unique_combination_of_columns": 2,  # (a, x) and (b, y)
+    "row_count_comparison": 1,  # 5 rows vs 3
+    "row_count_comparison_distinct_at_most": 1,  # 3 regions vs 2 rows with n > 1
+    "accepted_range": 2,  # 0 and 9; null is left to not_null
+    "recency": 1,  # newest row 48 hours old
+}
+
+
+def generic_tests_schema() -> str:
+    """The same six checks on good_rows and on bad_rows, each named <model>__<check>."""
+    models = []
+    for model in ("good_rows", "bad_rows"):
+        models.append({
+            "name": model,
+            "data_tests": [
+                {"expression_is_true": {"name": f"{model}__expression_is_true", "arguments": {"expression": "amount > 0"}}},
+                {"unique_combination_of_columns": {
+                    "name": f"{model}__unique_combination_of_columns",
+                    "arguments": {"combination_of_columns": ["region", "channel"]}}},
+                {"row_count_comparison": {
+                    "name": f"{model}__row_count_comparison", "arguments": {"compare_model": "ref('three_rows')"}}},
+                {"row_count_comparison": {
+                    "name": f"{model}__row_count_comparison_distinct_at_most",
+                    "arguments": {"compare_model": "ref('three_rows')", "operator": "<=",
+                                  "count_expression": "count(distinct region)", "compare_where": "n > 1"}}},
+            ],
+            "columns": [
+                {"name": "score", "data_tests": [{"accepted_range": {
+                    "name": f"{model}__accepted_range", "arguments": {"min_value": 1, "max_value": 5}}}]},
+                {"name": "loaded_at", "data_tests": [{"recency": {
+                    "name": f"{model}__recency", "arguments": {"max_age_hours": 24}}}]},
+            ],
+        })
+    return json.dumps({"version": 2, "models": models}, indent=2)  # JSON is YAML
+
+
+def test_custom_generic_tests_fail_on_bad_data_and_pass_on_good_data(tmp_path):
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "models" / "schema.yml").write_text(generic_tests_schema())
+    for relative, text in GENERIC_TESTS_PROJECT.items():
+        path = project / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    # The project's own generic tests and the cross-database macros they use, unchanged.
+    shutil.copytree(DBT_PROJECT / "tests" / "generic", project / "tests" / "generic")
+    shutil.copytree(DBT_PROJECT / "macros" / "cross_db", project / "macros" / "cross_db")
+
+    run_dbt(
+        ["build"], target_path=tmp_path / "target", warehouse=tmp_path / "checks.duckdb",
+        project_dir=project, check=False,
+    )
+
+    by_name = {
+        result["unique_id"].split(".")[2]: result
+        for result in run_results(tmp_path / "target").values()
+        if result["unique_id"].startswith("test.")
+    }
+    assert len(by_name) == 2 * len(EXPECTED_FAILURES_ON_BAD_ROWS)
+    for test, failures in EXPECTED_FAILURES_ON_BAD_ROWS.items():
+        good, bad = by_name[f"good_rows__{test}"], by_name[f"bad_rows__{test}"]
+        assert (good["status"], good["failures"]) == ("pass", 0), (test, good["message"])
+        assert (bad["status"], bad["failures"]) == ("fail", failures), (test, bad["message"])
+
+
+# --------------------------------------------------------------------------- Python model
+
+def load_rfm_model():
+    path = DBT_PROJECT / "models" / "ecommerce" / "silver" / "silver_customer_rfm.py"
+    spec = importlib.util.spec_from_file_location("silver_customer_rfm", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rfm_scoring_ranks_customers_and_applies_the_first_matching_rule():
+    rfm = load_rfm_model()
+    orders = pd.DataFrame(
+        [
+            # U1: recent, frequent, big -> Champions; U5: long ago, once, small -> Hibernating
+            *[(f"O1{i}", "U1", "2026-10-14", 100.0, False) for i in range(5)],
+            *[(f"O2{i}", "U2", "2026-10-13", 30.0, False) for i in range(3)],
+            ("O30", "U3", "2026-10-12", 20.0, False),
+            ("O31", "U3", "2026-10-12", 999.0, True),  # cancelled: ignored
+            ("O40", "U4", "2026-10-05", 15.0, False),
+            ("O50", "U5", "2026-10-01", 5.0, False),
+        ],
+        columns=["order_id", "user_id", "order_date", "line_revenue", "is_cancelled"],
+    )
+    scored = rfm.score_customers(orders).set_index("user_id")
+
+    assert list(scored.index) == ["U1", "U2", "U3", "U4", "U5"]
+    assert scored.loc["U3", "orders"] == 1 and scored.loc["U3", "revenue"] == 20.0
+    assert (scored.loc["U1", "rfm_score"], scored.loc["U1", "segment"]) == ("555", "Champions")
+    assert (scored.loc["U5", "rfm_score"], scored.loc["U5", "segment"]) == ("111", "Hibernating")
+    assert scored["recency_days"].to_dict() == {"U1": 0, "U2": 1, "U3": 2, "U4": 9, "U5": 13}
+    assert set(scored["scored_as_of"].astype(str)) == {"2026-10-14"}
+    assert rfm.score_customers(orders.iloc[0:0]).empty
