@@ -38,6 +38,16 @@ test: $(MANIFEST)
 validate: $(MANIFEST)
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
+# Benchmarks are not tests: `make bench` runs all six at full scale (~25 min on 2 cores), writes
+# benchmarks/results/<date>.json and the table in BENCHMARKS.md; BENCH_ARGS passes options, e.g.
+# BENCH_ARGS='--only e2e --keep-work'. `make bench-smoke` runs them at a tiny scale (~1 min) to
+# keep the harness working; `make test` runs only that (analytics_platform_tests/test_bench_smoke.py).
+bench: $(MANIFEST)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+bench-smoke: $(MANIFEST)
+	$(BIN)/python -m benchmarks.run --smoke $(BENCH_ARGS)
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check analytics_platform analytics_platform_tests
 

@@ -1,0 +1,147 @@
+"""The sample data sets the end-to-end benchmarks run on, and getting them into the local S3.
+
+Files come from the project's own deterministic generator
+(`analytics_platform.sample_data.generator`), run as a subprocess so the gigabytes it holds in
+memory are returned to the system as soon as the files are on disk. The files on disk are what
+the hand-written DuckDB script (the engine's limit) reads; the same bytes are uploaded to the
+local S3 bucket that the platform ingests from.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from benchmarks.common import PROJECT_DIR, Context, child_env, directory_size, run_child
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Scale knobs of `SampleSpec`; products, users and reviews grow with orders."""
+
+    name: str
+    days: int
+    orders_per_day: int
+    products: int
+    users: int
+    reviews_per_day: int
+    seed: int = 42
+
+    @property
+    def orders(self) -> int:
+        return self.days * self.orders_per_day
+
+    def generator_args(self) -> list[str]:
+        return [
+            "--days", str(self.days),
+            "--orders-per-day", str(self.orders_per_day),
+            "--products", str(self.products),
+            "--users", str(self.users),
+            "--reviews-per-day", str(self.reviews_per_day),
+            "--seed", str(self.seed),
+        ]
+
+
+# About 1M and 10M orders over 50 days; the demo's proportions, roughly: one product per
+# 500 orders, one initial user per 10 orders (plus 2% new users a day), 0.3 reviews per order.
+SMOKE = Scale("smoke", days=4, orders_per_day=400, products=40, users=200, reviews_per_day=120)
+SCALE_1M = Scale("1m", days=50, orders_per_day=20_000, products=2_000, users=100_000, reviews_per_day=6_000)
+SCALE_10M = Scale("10m", days=50, orders_per_day=200_000, products=20_000, users=1_000_000, reviews_per_day=60_000)
+
+
+def landing_dir(ctx: Context, scale: Scale) -> Path:
+    """benchmarks/.work/data/<scale>/: holds landing/<dataset>/<date>/<file>, as in the bucket."""
+    return ctx.work_dir / "data" / scale.name
+
+
+def generate(ctx: Context, scale: Scale) -> dict:
+    """Generate the files on disk, reusing them when the same spec was generated before."""
+    root = landing_dir(ctx, scale)
+    stamp = root / "spec.json"
+    wanted = asdict(scale)
+    if stamp.exists() and json.loads(stamp.read_text()).get("spec") == wanted:
+        return json.loads(stamp.read_text())
+    if root.exists():
+        import shutil
+
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    ctx.log(f"generating the {scale.name} data set ({scale.orders:,} orders) into {root} ...")
+    seconds, _ = run_child(
+        ["analytics_platform.sample_data.generator", "--out", str(root), *scale.generator_args()],
+        env=child_env(),
+        log_path=ctx.work_dir / "logs" / f"generate-{scale.name}.log",
+    )
+    files = sorted(p for p in (root / "landing").rglob("*") if p.is_file())
+    info = {
+        "spec": wanted,
+        "files": len(files),
+        "bytes": directory_size(root / "landing"),
+        "generate_seconds": round(seconds, 2),
+    }
+    stamp.write_text(json.dumps(info, indent=1))
+    ctx.log(f"  {info['files']} files, {info['bytes'] / 1e6:,.0f} MB in {seconds:.0f} s")
+    return info
+
+
+def s3_client(endpoint: str, max_pool: int = 16):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(max_pool_connections=max_pool, retries={"max_attempts": 5}),
+    )
+
+
+def ensure_bucket(client, bucket: str) -> None:
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        client.create_bucket(Bucket=bucket)
+
+
+def upload_dir(ctx: Context, root: Path, bucket: str, threads: int = 8) -> int:
+    """PUT every file under `root` at its relative path, in parallel; returns bytes uploaded.
+
+    Files are sent oldest delivery first (the generator's key order is the delivery order within
+    a dataset), so LastModified grows with the delivery date like in a real landing zone.
+    """
+    client = s3_client(ctx.s3_endpoint, max_pool=threads * 2)
+    ensure_bucket(client, bucket)
+    files = sorted(p for p in (root / "landing").rglob("*") if p.is_file())
+
+    def put(path: Path) -> int:
+        key = path.relative_to(root).as_posix()
+        with path.open("rb") as body:
+            client.put_object(Bucket=bucket, Key=key, Body=body)
+        return path.stat().st_size
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return sum(pool.map(put, files))
+
+
+def platform_env(ctx: Context, bucket: str, duckdb_path: Path, dagster_home: Path, **extra: str) -> dict[str, str]:
+    """The environment a platform child process runs with: the settings it reads, nothing else."""
+    env = {
+        "ANALYTICS_ENV": "local",
+        "ANALYTICS_S3_ENDPOINT_URL": ctx.s3_endpoint or "",
+        "ANALYTICS_LANDING_BUCKET": bucket,
+        "ANALYTICS_LANDING_PREFIX": "landing/",
+        "ANALYTICS_DUCKDB_PATH": str(duckdb_path),
+        "ANALYTICS_DBT_TARGET": "local",
+        "DAGSTER_HOME": str(dagster_home),
+        "ANALYTICS_DBT_PROJECT_DIR": str(PROJECT_DIR),
+    }
+    env.update(extra)
+    full = child_env(env)
+    # The caller's shell must not point the child at another S3 or dbt target folder.
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "DBT_TARGET_PATH"):
+        if name not in env:
+            full.pop(name, None)
+    return full

@@ -1,0 +1,107 @@
+"""Loads one landed object with the project's DuckDBLoader, measuring memory: in its own process.
+
+    python -m benchmarks.ingest_child KEY
+
+Settings (bucket, endpoint, warehouse) come from the environment. A sampler thread reads this
+process's resident set size (/proc/self/status VmRSS) every 20 ms and attributes it to the
+phase running: the S3 download (to a temporary file) or the DuckDB insert. ru_maxrss gives the
+kernel's own peak.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.common import emit_result
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Sampler(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.phase = "startup"
+        self.peaks: dict[str, float] = {}
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            value = rss_mib()
+            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), value)
+            time.sleep(0.02)
+
+
+class TimedDownloads:
+    """The boto3 client, with download_fileobj timed and marked as a phase for the sampler."""
+
+    def __init__(self, client, sampler: Sampler) -> None:
+        self._client = client
+        self._sampler = sampler
+        self.download_seconds = 0.0
+
+    def download_fileobj(self, *args, **kwargs):
+        self._sampler.phase = "download"
+        started = time.perf_counter()
+        try:
+            return self._client.download_fileobj(*args, **kwargs)
+        finally:
+            self.download_seconds += time.perf_counter() - started
+            self._sampler.phase = "insert"
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    key = (argv or sys.argv[1:])[0]
+    sampler = Sampler()
+    sampler.start()
+    from analytics_platform.landing.datasets import DATASETS_BY_NAME, dataset_for_key
+    from analytics_platform.landing.loaders.duckdb import DuckDBLoader
+    from analytics_platform.landing.objects import list_landing_objects
+    from analytics_platform.landing.resources import build_s3_resource
+    from analytics_platform.settings import load_settings
+
+    settings = load_settings()
+    client = build_s3_resource(settings).get_client()
+    [landing_object] = [
+        o for o in list_landing_objects(client, settings.landing_bucket, settings.landing_prefix) if o.key == key
+    ]
+    dataset = dataset_for_key(key, settings.landing_prefix) or DATASETS_BY_NAME["orders"]
+    baseline = rss_mib()
+    sampler.phase = "open"
+    timed_client = TimedDownloads(client, sampler)
+    started = time.perf_counter()
+    with DuckDBLoader(settings.duckdb_path) as loader:
+        outcome = loader.load(dataset, landing_object, timed_client, "bench-ingest-memory")
+        sampler.phase = "close"
+    seconds = time.perf_counter() - started
+    time.sleep(0.05)
+    sampler.running = False
+    if not outcome.loaded:
+        raise SystemExit(f"the file was quarantined: {outcome.quarantine_reason}")
+    emit_result(
+        {
+            "rows": outcome.rows,
+            "bytes": landing_object.size,
+            "seconds": round(seconds, 3),
+            "download_seconds": round(timed_client.download_seconds, 3),
+            "baseline_rss_mib": round(baseline, 1),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mib_by_phase": {k: round(v, 1) for k, v in sampler.peaks.items()},
+        }
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

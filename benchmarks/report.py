@@ -1,0 +1,123 @@
+"""Results JSON -> the table in BENCHMARKS.md (between the bench-table markers).
+
+    python -m benchmarks.report [RESULTS_JSON]   # re-render from a results file (default: newest)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import REPO_ROOT, RESULTS_DIR, describe_machine
+
+MARKDOWN = REPO_ROOT / "BENCHMARKS.md"
+START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+ISSUE_NUMBER = {
+    "e2e": 1, "incremental": 2, "dbt-overhead": 3, "load-time": 4, "sensor-tick": 5, "ingest-memory": 6,
+}
+# The absolute figures shown in the table, per benchmark (the JSON has them all).
+SHOWN = {
+    "e2e": ["platform_seconds", "limit_seconds", "platform_rows_per_second", "limit_rows_per_second"],
+    "incremental": ["incremental_seconds", "full_build_seconds", "new_rows_per_increment"],
+    "dbt-overhead": ["plain_seconds", "dagster_seconds", "seconds"],
+    "load-time": ["process_wall_seconds", "libraries_seconds", "definitions_seconds", "resolve_seconds",
+                  "dagster_definitions_validate_seconds"],
+    "sensor-tick": ["new_files_seen", "full_listing_tick_seconds", "idle_tick_seconds",
+                    "tick_seconds_10000_old", "tick_seconds_100000_old"],
+    "ingest-memory": ["rows_per_second", "megabytes_per_second", "seconds", "baseline_rss_mib"],
+}
+
+
+def number(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, (int, float)):
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if abs(value) >= 10:
+            return f"{value:.1f}"
+        if abs(value) >= 1:
+            return f"{value:.2f}"
+        return f"{value:.3f}"
+    return str(value)
+
+
+def summary_text(value: dict[str, Any], unit: str) -> str:
+    unit = unit.strip()
+    suffix = unit if unit.startswith("×") else f" {unit}" if unit else ""
+    if suffix.startswith("× "):
+        suffix = "×"
+    text = f"**{number(value['median'])}{suffix}**"
+    if value.get("n", 0) > 1:
+        text += f" [{number(value['min'])}–{number(value['max'])}], n={value['n']}"
+    elif value.get("n") == 1:
+        text += ", n=1"
+    return text
+
+
+def absolute_text(figure: dict[str, Any]) -> str:
+    parts = []
+    for key in SHOWN.get(figure["benchmark"], []):
+        if key not in figure["absolute"]:
+            continue
+        value = figure["absolute"][key]
+        if isinstance(value, dict) and "median" in value:
+            value = value["median"]
+        label = key.replace("_", " ")
+        parts.append(f"{label} {number(value)}")
+    return "; ".join(parts)
+
+
+def render_table(results: dict[str, Any]) -> str:
+    lines = [
+        f"Run of {results['date']} ({results['mode']}), {describe_machine(results['machine'])}. "
+        f"Total wall time of the run: {number(results.get('wall_seconds'))} s"
+        + (f" (rows re-run since: {len(results['partial_runs'])})" if results.get("partial_runs") else "")
+        + ".",
+        "",
+        "| # | Figure | Goal | Measured: median [min–max], n | Absolute (medians) | Met | Reproduce |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for figure in results["figures"]:
+        met = {True: "✅ met", False: "❌ missed", None: "—"}[figure["goal_met"]]
+        measured = figure.get("display") or summary_text(figure["value"], figure["unit"])
+        lines.append(
+            f"| {ISSUE_NUMBER.get(figure['benchmark'], '')} | {figure['title']} | {figure['goal'] or '—'} "
+            f"| {measured} | {absolute_text(figure)} | {met} | `{figure['command']}` |"
+        )
+    for name, error in results.get("errors", {}).items():
+        last = error.strip().splitlines()[-1] if error.strip() else "failed"
+        lines.append(f"| {ISSUE_NUMBER.get(name, '')} | {name} | — | failed: `{last[:120]}` | | ❌ | |")
+    return "\n".join(lines)
+
+
+def update_benchmarks_md(results: dict[str, Any], results_path: Path) -> None:
+    try:
+        shown_path = results_path.resolve().relative_to(REPO_ROOT)
+    except ValueError:
+        shown_path = results_path
+    block = f"{START}\n{render_table(results)}\n\nRaw figures: `{shown_path}`.\n{END}"
+    if MARKDOWN.exists():
+        text = MARKDOWN.read_text()
+        if START in text and END in text:
+            before, _, rest = text.partition(START)
+            _, _, after = rest.partition(END)
+            MARKDOWN.write_text(before + block + after)
+            return
+        MARKDOWN.write_text(text.rstrip() + "\n\n" + block + "\n")
+        return
+    MARKDOWN.write_text(f"# Benchmarks\n\n{block}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    path = Path(args[0]) if args else max(RESULTS_DIR.glob("*.json"))
+    update_benchmarks_md(json.loads(path.read_text()), path)
+    print(f"BENCHMARKS.md table regenerated from {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
