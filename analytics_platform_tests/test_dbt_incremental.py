@@ -12,8 +12,8 @@
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -21,7 +21,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
 from analytics_platform.landing.assets import ingest_landing_files
 from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
@@ -72,11 +71,11 @@ def with_coupon_column(landing_file: LandingFile) -> LandingFile:
 VERY_LATE_ORDERS = LandingFile(
     "landing/orders/2026-10-04/replayed_from_2026-10-01.csv",
     (
-        "order_id,created_at,user_id,product_id,quantity,unit_price,status\n"
+        b"order_id,created_at,user_id,product_id,quantity,unit_price,status\n"
         # Placed on day 1 and delivered on day 4: older than the 1-day lookback.
-        "ORD-9000001,2026-10-01 09:00:00,U00001,P0001,2,19.99,delivered\n"
-        "ORD-9000002,2026-10-01 17:30:00,U00002,P0002,1,5.49,cancelled\n"
-    ).encode(),
+        b"ORD-9000001,2026-10-01 09:00:00,U00001,P0001,2,19.99,delivered\n"
+        b"ORD-9000002,2026-10-01 17:30:00,U00002,P0002,1,5.49,cancelled\n"
+    ),
     "orders",
 )
 
