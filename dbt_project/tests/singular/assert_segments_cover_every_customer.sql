@@ -1,7 +1,7 @@
 -- Business rule: every customer with a non-cancelled order is in exactly one RFM segment, so
 -- the segment totals add up to the customers, orders and revenue of silver_orders.
 {{ config(
-    enabled=target.type != 'redshift',
+    enabled=target.type in ('duckdb', 'databricks'),
     tags=['reconciliation'],
     meta={'dagster': {'ref': {'name': 'gold_customer_segments'}}},
 ) }}

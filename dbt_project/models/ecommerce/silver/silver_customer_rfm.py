@@ -4,7 +4,8 @@ Python rather than SQL because the scoring is a ranking, a binning and an ordere
 in pandas each is one readable line and the rules live in one list that the business can
 review (and `score_customers` can be tested with plain pandas), where SQL would need a window
 per score and a long CASE. The model runs on dbt-duckdb (DuckDB relation -> pandas) and on
-Databricks (Spark DataFrame -> pandas); Redshift runs no Python models, so it is disabled there.
+Databricks (Spark DataFrame -> pandas); Redshift and PostgreSQL run no Python models, so it is
+disabled there.
 
 Scores are 1 (worst) to 5 (best), by quintile of rank among customers:
   recency   days from the customer's last order to the newest order date in the data (fewer is better)

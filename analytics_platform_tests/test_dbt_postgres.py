@@ -1,0 +1,194 @@
+"""The project on a second engine: PostgreSQL 15, the runnable stand-in for Redshift SQL.
+
+The same raw rows (sample data through the real loader) are built with `dbt build` on DuckDB
+and on a throwaway PostgreSQL cluster (`--target postgres`), then built again incrementally
+after late rows and a new product version land. Silver and gold must match row for row: the
+`postgres__` / `default__` macro implementations, the merge and delete+insert strategies,
+snapshots, contracts and hooks all run for real, not just compile.
+
+Skipped when the PostgreSQL server binaries are not installed (`apt-get install postgresql`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from analytics_platform.landing.assets import ingest_landing_files
+from analytics_platform.landing.datasets import DATASETS, LOAD_COLUMNS
+from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
+from analytics_platform.sample_data.generator import (
+    SampleSpec,
+    generate_landing_files,
+    upload_landing_files,
+)
+
+from .test_dbt_project import run_dbt
+
+psycopg2 = pytest.importorskip("psycopg2")
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+SPEC = SampleSpec(days=3, orders_per_day=60, products=20, users=60, reviews_per_day=20)
+COMPARED = {
+    "silver.silver_orders": "order_id",
+    "silver.silver_reviews": "review_id",
+    "snapshots.snap_products": "product_id, dbt_valid_from",
+    "gold.gold_daily_sales": "order_date",
+    "gold.gold_daily_avg_rating": "review_date, product_id",
+    "gold.gold_sales_by_region": "order_date, region",
+    "gold.gold_sales_by_region_v1": "order_date, region",
+    "gold.product_categories": "category",
+}
+SNAPSHOT_COLUMNS = "product_id, product_name, category, price, dbt_valid_from, dbt_valid_to"
+
+
+def as_postgres(*command: str) -> list[str]:
+    """initdb and postgres refuse to run as root: run them as the `postgres` user then."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return list(command)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip("PostgreSQL 15 server binaries not installed")
+    # Not under pytest's tmp root: the `postgres` user must be able to reach it.
+    root = Path(tempfile.mkdtemp(prefix="dbt-postgres-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    data, port = root / "data", free_port()
+    subprocess.run(as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"),
+                   check=True, capture_output=True)
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"),
+                   check=True, capture_output=True)
+    try:
+        con = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+        con.autocommit = True  # CREATE DATABASE cannot run in a transaction
+        con.cursor().execute("CREATE DATABASE analytics")
+        con.close()
+        yield {"POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": str(port), "POSTGRES_USER": "postgres",
+               "POSTGRES_DATABASE": "analytics"}
+    finally:
+        subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"),
+                       check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def pg_connect(env: dict[str, str]):
+    con = psycopg2.connect(host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]),
+                           user=env["POSTGRES_USER"], dbname=env["POSTGRES_DATABASE"])
+    con.autocommit = True
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def copy_raw_tables(warehouse: Path, env: dict[str, str]) -> None:
+    """raw.* from the DuckDB file into PostgreSQL, same DDL (the contract's types are standard SQL)."""
+    with duckdb.connect(str(warehouse), read_only=True) as source, pg_connect(env) as target:
+        cursor = target.cursor()
+        cursor.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        for dataset in DATASETS:
+            columns = [(c.name, c.sql_type) for c in dataset.columns] + [(n, t) for n, t, _ in LOAD_COLUMNS]
+            names = ", ".join(name for name, _ in columns)
+            cursor.execute(f"DROP TABLE IF EXISTS raw.{dataset.name}")
+            cursor.execute(f"CREATE TABLE raw.{dataset.name} ({', '.join(f'{n} {t}' for n, t in columns)})")
+            rows = source.execute(f"SELECT {names} FROM raw.{dataset.name}").fetchall()
+            cursor.executemany(
+                f"INSERT INTO raw.{dataset.name} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows
+            )
+
+
+def rows(warehouse: Path, env: dict[str, str], table: str, order_by: str) -> tuple[list, list]:
+    columns = SNAPSHOT_COLUMNS if table.startswith("snapshots.") else "*"
+    sql = f"SELECT {columns} FROM {table} ORDER BY {order_by}"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        in_duckdb = con.execute(sql).fetchall()
+    with pg_connect(env) as con:
+        cursor = con.cursor()
+        cursor.execute(sql)
+        in_postgres = cursor.fetchall()
+    return in_duckdb, in_postgres
+
+
+LATE_ROWS = {
+    # A late order for day 1 and a new version of P0001, delivered after the first build.
+    "orders": ["ORD-9000001", datetime(2026, 10, 1, 8, 0), "U00001", "P0001", 3, Decimal("12.34"), " Delivered"],
+    "products": ["P0001", "Renamed product", "Books", Decimal("99.99"), datetime(2026, 10, 2, 12, 0)],
+}
+
+
+def land_late_rows(warehouse: Path, env: dict[str, str]) -> None:
+    loaded = [f"late/{name}.csv" for name in LATE_ROWS]
+    statements = []
+    for (dataset, values), key in zip(LATE_ROWS.items(), loaded):
+        columns = [c.name for c in next(d for d in DATASETS if d.name == dataset).columns]
+        sql = (
+            f"INSERT INTO raw.{dataset} ({', '.join(columns)}, _source_key, _source_row, _loaded_at) "
+            f"VALUES ({', '.join(['%s'] * (len(columns) + 3))})"
+        )
+        statements.append((sql, [*values, key, 1, datetime(2026, 10, 4, 0, 0)]))
+    with duckdb.connect(str(warehouse)) as con:
+        for sql, values in statements:
+            con.execute(sql.replace("%s", "?"), values)
+    with pg_connect(env) as con:
+        for sql, values in statements:
+            con.cursor().execute(sql, values)
+
+
+def test_the_project_builds_the_same_tables_on_postgresql_as_on_duckdb(settings, s3_client, postgres, tmp_path):
+    upload_landing_files(s3_client, settings.landing_bucket, generate_landing_files(SPEC, prefix=settings.landing_prefix))
+    dg.materialize(
+        [ingest_landing_files],
+        resources={
+            "s3": build_s3_resource(settings),
+            "landing_zone": LandingZone(bucket=settings.landing_bucket, prefix=settings.landing_prefix),
+            "warehouse": WarehouseResource(target="local", duckdb_path=str(settings.duckdb_path)),
+        },
+    )
+    copy_raw_tables(settings.duckdb_path, postgres)
+
+    def build_both_and_compare() -> None:
+        run_dbt(["build"], target_path=tmp_path / "duckdb", warehouse=settings.duckdb_path)
+        run_dbt(["build", "--target", "postgres"], target_path=tmp_path / "postgres", env=postgres)
+        for table, order_by in COMPARED.items():
+            in_duckdb, in_postgres = rows(settings.duckdb_path, postgres, table, order_by)
+            assert in_duckdb, table
+            assert in_postgres == in_duckdb, table
+
+    build_both_and_compare()
+    land_late_rows(settings.duckdb_path, postgres)
+    build_both_and_compare()  # incremental: merge / delete+insert, a new snapshot version
+
+    run_sql = tmp_path / "postgres" / "run" / "analytics_platform" / "models" / "ecommerce" / "silver"
+    assert "merge into" in (run_sql / "silver_orders.sql").read_text().lower()
+    assert "delete from" in (run_sql / "silver_reviews.sql").read_text().lower()
+    with pg_connect(postgres) as con:
+        cursor = con.cursor()
+        cursor.execute("SELECT target_type, status FROM audit.dbt_invocations ORDER BY started_at")
+        assert cursor.fetchall() == [("postgres", "success")] * 2
+        cursor.execute("SELECT status FROM silver.silver_orders WHERE order_id = 'ORD-9000001'")
+        assert cursor.fetchall() == [("delivered",)]
+        cursor.execute("SELECT count(*) FROM snapshots.snap_products WHERE product_id = 'P0001'")
+        assert cursor.fetchone()[0] >= 2
