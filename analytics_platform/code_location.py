@@ -10,9 +10,16 @@ from analytics_platform.landing.sensor import build_landing_sensor
 from analytics_platform.quality.freshness import apply_freshness_policies
 from analytics_platform.quality.source_freshness import build_source_freshness_checks
 from analytics_platform.settings import Settings
-from analytics_platform.transform.assets import build_dbt_model_assets
+from analytics_platform.transform.assets import build_dbt_incremental_assets, build_dbt_model_assets
 from analytics_platform.transform.docs import dbt_docs_site
-from analytics_platform.transform.jobs import dbt_docs_job, dbt_docs_schedule, landing_to_gold_job
+from analytics_platform.transform.exposures import build_exposure_specs
+from analytics_platform.transform.jobs import (
+    dbt_docs_job,
+    dbt_docs_schedule,
+    dbt_incremental_daily_job,
+    dbt_incremental_daily_schedule,
+    landing_to_gold_job,
+)
 from analytics_platform.transform.project import dbt_cli_resource, dbt_project_for, load_manifest
 
 
@@ -20,10 +27,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_models = build_dbt_model_assets(settings)
     project = dbt_project_for(settings)
     definitions = dg.Definitions(
-        assets=[ingest_landing_files, dbt_models, dbt_docs_site],
+        assets=[
+            ingest_landing_files,
+            dbt_models,
+            build_dbt_incremental_assets(settings),
+            dbt_docs_site,
+            *build_exposure_specs(load_manifest(settings)),
+        ],
         asset_checks=[build_source_freshness_checks(load_manifest(settings), project)],
-        jobs=[landing_to_gold_job, dbt_docs_job],
-        schedules=[dbt_docs_schedule],
+        jobs=[landing_to_gold_job, dbt_incremental_daily_job, dbt_docs_job],
+        schedules=[dbt_incremental_daily_schedule, dbt_docs_schedule],
         sensors=[
             build_landing_sensor(
                 dg.DefaultSensorStatus.RUNNING if settings.is_local else dg.DefaultSensorStatus.STOPPED
