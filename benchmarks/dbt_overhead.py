@@ -25,7 +25,7 @@ KEEP_IN_TARGET = {"compiled", "run"}
 
 
 def models_and_rounds(ctx: Context) -> tuple[int, int, list[str]]:
-    """(models, rounds, diagnostic variants run in the first rounds only)."""
+    """(models, rounds, diagnostic variants run once, in the first round)."""
     if ctx.smoke:
         return SMOKE_MODELS, 1, []
     return 500, 3, ["dagster-ephemeral", "proposed"]
@@ -96,7 +96,7 @@ def run(ctx: Context) -> list[Figure]:
         dagster.append(payload["seconds"])
         payloads.append(payload)
         line = f"  round {i + 1}/{rounds}: plain {plain[-1]:.1f} s, dagster {dagster[-1]:.1f} s"
-        for variant in diagnostics if i < 2 else []:
+        for variant in diagnostics if i == 0 else []:
             extra[variant].append(through_dagster(ctx, path, env, variant)["seconds"])
             line += f", {variant} {extra[variant][-1]:.1f} s"
         ctx.log(line)

@@ -1,17 +1,23 @@
 """Loads one landed object with the project's DuckDBLoader, measuring memory: in its own process.
 
-    python -m benchmarks.ingest_child KEY
+    python -m benchmarks.ingest_child KEY [--single-get] [--memory-limit 256MB]
 
 Settings (bucket, endpoint, warehouse) come from the environment. A sampler thread reads this
 process's resident set size (/proc/self/status VmRSS) every 20 ms and attributes it to the
-phase running: the S3 download (to a temporary file) or the DuckDB insert. ru_maxrss gives the
-kernel's own peak.
+phase running: the S3 download (to a temporary file) or the DuckDB insert. The peak reported is
+the kernel's VmHWM of this process (not ru_maxrss: Linux carries the parent's peak across
+fork+exec, and the parent holds the local S3 server's data).
+
+--single-get: download with one GET instead of boto3's parallel ranged GETs. The local S3
+  server (moto) re-reads the whole object for every range, which makes ranged downloads of a
+  large object quadratic there (not on S3); with one GET the figure is the loader's.
+--memory-limit: `SET memory_limit` on the loader's DuckDB connection first (a proposed change,
+  measured; the product does not do it).
 """
 
 from __future__ import annotations
 
 import resource
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,9 +25,9 @@ from pathlib import Path
 from benchmarks.common import emit_result
 
 
-def rss_mib() -> float:
+def rss_mib(field: str = "VmRSS") -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -43,13 +49,18 @@ class Sampler(threading.Thread):
 class TimedDownloads:
     """The boto3 client, with download_fileobj timed and marked as a phase for the sampler."""
 
-    def __init__(self, client, sampler: Sampler) -> None:
+    def __init__(self, client, sampler: Sampler, single_get: bool) -> None:
         self._client = client
         self._sampler = sampler
+        self._single_get = single_get
         self.download_seconds = 0.0
 
     def download_fileobj(self, *args, **kwargs):
         self._sampler.phase = "download"
+        if self._single_get:
+            from boto3.s3.transfer import TransferConfig
+
+            kwargs["Config"] = TransferConfig(multipart_threshold=2**62, use_threads=False)
         started = time.perf_counter()
         try:
             return self._client.download_fileobj(*args, **kwargs)
@@ -62,7 +73,14 @@ class TimedDownloads:
 
 
 def main(argv: list[str] | None = None) -> int:
-    key = (argv or sys.argv[1:])[0]
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("key")
+    parser.add_argument("--single-get", action="store_true")
+    parser.add_argument("--memory-limit")
+    args = parser.parse_args(argv)
+    key = args.key
     sampler = Sampler()
     sampler.start()
     from analytics_platform.landing.datasets import DATASETS_BY_NAME, dataset_for_key
@@ -79,9 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     dataset = dataset_for_key(key, settings.landing_prefix) or DATASETS_BY_NAME["orders"]
     baseline = rss_mib()
     sampler.phase = "open"
-    timed_client = TimedDownloads(client, sampler)
+    timed_client = TimedDownloads(client, sampler, args.single_get)
     started = time.perf_counter()
     with DuckDBLoader(settings.duckdb_path) as loader:
+        if args.memory_limit:
+            loader._connection.execute(f"SET memory_limit = '{args.memory_limit}'")
         outcome = loader.load(dataset, landing_object, timed_client, "bench-ingest-memory")
         sampler.phase = "close"
     seconds = time.perf_counter() - started
@@ -96,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(seconds, 3),
             "download_seconds": round(timed_client.download_seconds, 3),
             "baseline_rss_mib": round(baseline, 1),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mib": round(rss_mib("VmHWM"), 1),
+            "ru_maxrss_mib_inherited": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "single_get": args.single_get,
+            "memory_limit": args.memory_limit,
             "peak_rss_mib_by_phase": {k: round(v, 1) for k, v in sampler.peaks.items()},
         }
     )

@@ -26,7 +26,8 @@ SHOWN = {
                   "dagster_definitions_validate_seconds"],
     "sensor-tick": ["new_files_seen", "full_listing_tick_seconds", "idle_tick_seconds",
                     "tick_seconds_10000_old", "tick_seconds_100000_old"],
-    "ingest-memory": ["rows_per_second", "megabytes_per_second", "seconds", "baseline_rss_mib"],
+    "ingest-memory": ["rows_per_second", "rows_per_second_excluding_download", "seconds", "download_seconds",
+                      "baseline_rss_mib"],
 }
 
 
