@@ -201,7 +201,7 @@ def cmd_serve_s3(settings: Settings, _args) -> int:
     return 0
 
 
-LAYER_ORDER = ("landing", "bronze", "silver", "gold")
+LAYER_ORDER = ("landing", "reference", "bronze", "silver", "snapshots", "gold", "exposures", "docs")
 
 
 def cmd_graph(settings: Settings, _args) -> int:
@@ -221,7 +221,7 @@ def cmd_graph(settings: Settings, _args) -> int:
             if not parents and node.key.path[0] == "raw":
                 parents = f"s3://{settings.landing_bucket}/{settings.landing_prefix}{node.key.path[-1]}/"
             checks = len(list(node.check_keys))
-            print(f"  {node.key.to_user_string():<28} <- {parents or '-'}  [{checks} checks]")
+            print(f"  {node.key.to_user_string():<32} <- {parents or '-'}  [{checks} checks]")
     return 0
 
 

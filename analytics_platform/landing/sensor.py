@@ -21,7 +21,7 @@ def build_landing_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDef
     @dg.sensor(
         name="landing_files_sensor",
         description="Starts ingestion, and the dbt models downstream of it, when files land in S3.",
-        target=dg.AssetSelection.assets(*raw_keys).downstream(),
+        target=dg.AssetSelection.assets(*raw_keys).downstream().materializable(),
         minimum_interval_seconds=30,
         default_status=default_status,
     )
@@ -46,7 +46,7 @@ def build_landing_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDef
             datasets.setdefault(dataset.name, (dataset, []))[1].append(landing_object)
 
         if datasets:
-            selection = dg.AssetSelection.assets(*(d.asset_key for d, _ in datasets.values())).downstream()
+            selection = dg.AssetSelection.assets(*(d.asset_key for d, _ in datasets.values())).downstream().materializable()
             digest = hashlib.sha256(
                 "\n".join(sorted(f"{o.key}@{o.etag}" for _, objs in datasets.values() for o in objs)).encode()
             ).hexdigest()[:16]
