@@ -31,12 +31,13 @@ def models_and_rounds(ctx: Context) -> tuple[int, int, list[str]]:
     return 500, 3, ["dagster-ephemeral", "proposed"]
 
 
-def prepare_project(ctx: Context, models: int) -> tuple[Path, dict[str, str]]:
+def prepare_project(ctx: Context, models: int, incremental_every: int = 0) -> tuple[Path, dict[str, str]]:
     """Generate the project, `dbt parse` it with its settings; cached for the session."""
     cache = ctx.state.setdefault("trivial_projects", {})
-    if models in cache:
-        return cache[models]
-    path = trivial_dbt.generate(ctx.folder("dbt") / f"trivial_{models}", models)
+    if (models, incremental_every) in cache:
+        return cache[(models, incremental_every)]
+    name = f"trivial_{models}" + (f"_inc{incremental_every}" if incremental_every else "")
+    path = trivial_dbt.generate(ctx.folder("dbt") / name, models, incremental_every=incremental_every)
     env = child_env(
         {
             "ANALYTICS_DBT_PROJECT_DIR": str(path),
@@ -50,7 +51,7 @@ def prepare_project(ctx: Context, models: int) -> tuple[Path, dict[str, str]]:
     started = time.perf_counter()
     trivial_dbt.parse(path, env)
     ctx.log(f"  generated and parsed a {models}-model project in {time.perf_counter() - started:.1f} s")
-    cache[models] = (path, env)
+    cache[(models, incremental_every)] = (path, env)
     return path, env
 
 

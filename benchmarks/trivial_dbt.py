@@ -5,7 +5,8 @@ way; bronze models declare a dependency on the real `raw` sources (same `meta.da
 and freshness config as `dbt_project/models/ecommerce/bronze/_bronze__sources.yml`) without
 querying them, so the code location built on it has the same shape as the real one (ingestion
 assets upstream, source freshness checks) while a plain `dbt build` needs no raw tables.
-Every `tests_every`-th model has a `not_null` test, so asset checks are exercised too.
+Every `tests_every`-th model has a `not_null` test, so asset checks are exercised too; the
+load-time project also has a few incremental models, like the real one.
 """
 
 from __future__ import annotations
@@ -74,8 +75,12 @@ def layer_of(index: int, models: int) -> str:
     return "bronze" if index < third else "silver" if index < 2 * third else "gold"
 
 
-def generate(path: Path, models: int, tests_every: int = 10) -> Path:
-    """Write the project under `path` (replacing it); returns `path`."""
+def generate(path: Path, models: int, tests_every: int = 10, incremental_every: int = 0) -> Path:
+    """Write the project under `path` (replacing it); returns `path`.
+
+    `incremental_every`: every n-th gold model is `materialized='incremental'` (the code
+    location builds those as a separate, partitioned dbt asset and needs at least one).
+    """
     if path.exists():
         shutil.rmtree(path)
     (path / "models" / "bench").mkdir(parents=True)
@@ -103,6 +108,8 @@ def generate(path: Path, models: int, tests_every: int = 10) -> Path:
                 f"select {i} as id, a.payload from {{{{ ref('m{a:05d}') }}}} as a\n"
                 f"union all select {i}, b.payload from {{{{ ref('m{b:05d}') }}}} as b\n"
             )
+            if layer == "gold" and incremental_every and i % incremental_every == 0:
+                body = "{{ config(materialized='incremental') }}\n" + body
         (folder / f"{name}.sql").write_text(body)
         if tests_every and i % tests_every == 0:
             tests[layer].append(name)
