@@ -65,32 +65,36 @@ def step_breakdown(instance, run_id: str) -> dict[str, Any]:
 
 
 def dbt_breakdown(target_root: Path, run_id: str) -> dict[str, Any]:
-    """From run_results.json of the run's `dbt build`: where dbt spent its time."""
+    """From the run_results.json of every dbt invocation of the run: where dbt spent its time."""
     found = sorted(target_root.glob(f"*-{run_id[:7]}-*/run_results.json"))
     if not found:
         return {}
-    results = json.loads(found[-1].read_text())
     by_type: Counter = Counter()
     by_layer: Counter = Counter()
-    nodes = []
-    for result in results["results"]:
-        unique_id = result["unique_id"]
-        resource_type = unique_id.split(".", 1)[0]
-        seconds = float(result.get("execution_time") or 0)
-        by_type[resource_type] += seconds
-        if resource_type == "model":
-            name = unique_id.rsplit(".", 1)[-1]
-            by_layer[name.split("_", 1)[0]] += seconds
-        nodes.append((seconds, unique_id, result.get("status")))
+    nodes, elapsed = [], []
+    for path in found:
+        results = json.loads(path.read_text())
+        elapsed.append(round(float(results.get("elapsed_time") or 0), 3))
+        for result in results["results"]:
+            unique_id = result["unique_id"]
+            resource_type = unique_id.split(".", 1)[0]
+            seconds = float(result.get("execution_time") or 0)
+            by_type[resource_type] += seconds
+            if resource_type == "model":
+                name = unique_id.rsplit(".", 1)[-1]
+                by_layer[name.split("_", 1)[0]] += seconds
+            nodes.append((seconds, unique_id, result.get("status")))
     nodes.sort(reverse=True)
     return {
-        "dbt_elapsed_seconds": round(float(results.get("elapsed_time") or 0), 3),
+        "invocations": len(found),
+        "dbt_elapsed_seconds": round(sum(elapsed), 3),
+        "dbt_elapsed_seconds_by_invocation": elapsed,
         "nodes": len(nodes),
         "seconds_by_resource_type": {k: round(v, 3) for k, v in by_type.most_common()},
         "model_seconds_by_layer": {k: round(v, 3) for k, v in by_layer.most_common()},
         "slowest_nodes": [
             {"node": uid.split(".", 2)[-1], "seconds": round(s, 3), "status": status}
-            for s, uid, status in nodes[:8]
+            for s, uid, status in nodes[:10]
         ],
     }
 

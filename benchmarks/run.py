@@ -167,8 +167,20 @@ def merge_with_existing(path: Path, results: dict, partial: bool) -> dict:
         **results["errors"],
     }
     merged["partial_runs"] = previous.get("partial_runs", []) + [
-        {"command": results["command"], "finished_at": results["finished_at"], "wall_seconds": results["wall_seconds"]}
+        {
+            "command": results["command"],
+            "finished_at": results["finished_at"],
+            "wall_seconds": results["wall_seconds"],
+            "machine": results["machine"],
+        }
     ]
+    # The header describes the complete run; each partial run keeps its own machine snapshot.
+    merged["machine"] = previous.get("machine", results["machine"])
+    merged["finished_at"] = previous.get("finished_at", results["finished_at"])
+    merged["load_average_after_each_benchmark"] = {
+        **previous.get("load_average_after_each_benchmark", {}),
+        **results.get("load_average_after_each_benchmark", {}),
+    }
     merged["wall_seconds"] = previous.get("wall_seconds")
     merged["command"] = previous.get("command")
     order = list(BENCHMARKS)

@@ -35,16 +35,18 @@ def old_key(i: int) -> str:
 
 
 def populate_old_objects(bucket: str, count: int) -> None:
-    """Put `count` small objects into the moto backend directly, LastModified two days back."""
+    """Put `count` small objects into the moto backend directly, LastModified spread over the
+    300 days before two days ago (in key order, as they would have landed)."""
     from moto.backends import get_backend
     from moto.core import DEFAULT_ACCOUNT_ID
 
     backend = get_backend("s3")[DEFAULT_ACCOUNT_ID]["global"]
     two_days_ago = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=2)
-    body = b"order_id\n"
+    step = timedelta(days=300) / count
+    body = b"id\n"
     for i in range(count):
         key = backend.put_object(bucket, old_key(i), body)
-        key.last_modified = two_days_ago + timedelta(milliseconds=i)
+        key.last_modified = two_days_ago - (count - i) * step
 
 
 def measure(ctx: Context, old_counts: list[int], new: int, repeat: int) -> dict[int, dict]:
@@ -107,8 +109,14 @@ def run(ctx: Context) -> list[Figure]:
             title=f"Sensor tick, {old_counts[-1]:,} old objects in the bucket + {new:,} new",
             unit="s",
             value=headline,
-            goal=f"≤ {GOAL_SECONDS:g} s",
-            goal_met=headline["median"] <= GOAL_SECONDS,
+            goal=f"≤ {GOAL_SECONDS:g} s, reporting the {new:,} new files",
+            goal_met=headline["median"] <= GOAL_SECONDS and large["new_files"] == new,
+            notes=[] if large["new_files"] == new else [
+                (
+                    f"The tick reported {large['new_files']} of the {new:,} new files; the rest were "
+                    "reported only by the periodic full-listing tick (see full_listing_tick_seconds)."
+                )
+            ],
             absolute={
                 "new_files_seen": f"{large['new_files']} of {new}",
                 "full_listing_tick_seconds": large["full_listing_tick_seconds"]["median"],
