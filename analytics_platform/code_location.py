@@ -7,10 +7,14 @@ import dagster as dg
 from analytics_platform.landing.assets import ingest_landing_files
 from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
 from analytics_platform.landing.sensor import build_landing_sensor
-from analytics_platform.quality.freshness import apply_freshness_policies
+from analytics_platform.quality.freshness import with_raw_freshness
 from analytics_platform.quality.source_freshness import build_source_freshness_checks
 from analytics_platform.settings import Settings
-from analytics_platform.transform.assets import build_dbt_incremental_assets, build_dbt_model_assets
+from analytics_platform.transform.assets import (
+    build_dbt_incremental_assets,
+    build_dbt_model_assets,
+    has_incremental_models,
+)
 from analytics_platform.transform.docs import dbt_docs_site
 from analytics_platform.transform.exposures import build_exposure_specs
 from analytics_platform.transform.jobs import (
@@ -24,19 +28,22 @@ from analytics_platform.transform.project import dbt_cli_resource, dbt_project_f
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    dbt_models = build_dbt_model_assets(settings)
+    manifest = load_manifest(settings)
     project = dbt_project_for(settings)
-    definitions = dg.Definitions(
+    # The partitioned facts, their daily job and its schedule exist only if the project has
+    # incremental models: a partitioned job over no assets cannot be scheduled.
+    incremental = has_incremental_models(manifest)
+    return dg.Definitions(
         assets=[
-            ingest_landing_files,
-            dbt_models,
-            build_dbt_incremental_assets(settings),
+            with_raw_freshness(ingest_landing_files),
+            build_dbt_model_assets(settings),
+            *([build_dbt_incremental_assets(settings)] if incremental else []),
             dbt_docs_site,
-            *build_exposure_specs(load_manifest(settings)),
+            *build_exposure_specs(manifest),
         ],
-        asset_checks=[build_source_freshness_checks(load_manifest(settings), project)],
-        jobs=[landing_to_gold_job, dbt_incremental_daily_job, dbt_docs_job],
-        schedules=[dbt_incremental_daily_schedule, dbt_docs_schedule],
+        asset_checks=[build_source_freshness_checks(manifest, project)],
+        jobs=[landing_to_gold_job, dbt_docs_job, *([dbt_incremental_daily_job] if incremental else [])],
+        schedules=[dbt_docs_schedule, *([dbt_incremental_daily_schedule] if incremental else [])],
         sensors=[
             build_landing_sensor(
                 dg.DefaultSensorStatus.RUNNING if settings.is_local else dg.DefaultSensorStatus.STOPPED
@@ -54,5 +61,4 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         # from fighting over the file lock; the `warehouse` pool serializes runs.
         executor=dg.in_process_executor,
     )
-    return apply_freshness_policies(definitions)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import dagster as dg
 import pytest
 
@@ -49,3 +51,52 @@ def test_settings_defaults_and_clear_errors():
     assert production.s3_endpoint_url is None and not production.is_local
     with pytest.raises(ValueError, match="ANALYTICS_ENV must be"):
         load_settings({"ANALYTICS_ENV": "staging"})
+
+
+def test_dbt_steps_skip_dbt_version_and_the_in_process_adapter(settings, dbt_manifest, monkeypatch):
+    """Each costs seconds per dbt step; `dbt --version` also queries PyPI."""
+    import importlib.metadata
+    from pathlib import Path
+
+    import dagster_dbt.core.resource
+
+    from analytics_platform.transform.project import dbt_cli_resource
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"dagster-dbt spawned {args}")
+
+    monkeypatch.setattr(dagster_dbt.core.resource, "check_output", no_subprocess)
+    dbt = dbt_cli_resource(settings)
+    assert Path(dbt.dbt_executable).parent == Path(sys.executable).parent
+    invocation = dbt.cli(["ls", "--select", "gold_daily_sales", "--quiet"]).wait()
+    assert invocation.adapter is None
+    assert str(dbt._cli_version) == importlib.metadata.version("dbt-core")
+    assert invocation.is_successful()
+
+
+def test_raw_and_gold_tables_carry_freshness_policies(definitions):
+    from analytics_platform.quality.freshness import GOLD_FRESHNESS, RAW_FRESHNESS
+
+    graph = definitions.resolve_asset_graph()
+    policies = {node.key: node.freshness_policy for node in graph.asset_nodes}
+    for dataset in DATASETS:
+        assert policies[dataset.asset_key] == RAW_FRESHNESS
+    assert policies[dg.AssetKey("gold_daily_sales")] == GOLD_FRESHNESS
+    assert policies[dg.AssetKey("gold_sales_by_region_v1")] == GOLD_FRESHNESS
+    assert policies[dg.AssetKey("silver_orders")] is None
+
+
+def test_a_dbt_project_without_incremental_models_loads_without_the_daily_job(tmp_path, s3_endpoint):
+    import os
+
+    from benchmarks import trivial_dbt
+
+    project = trivial_dbt.generate(tmp_path / "dbt", models=6)
+    trivial_dbt.parse(project, {**os.environ, "ANALYTICS_DUCKDB_PATH": str(tmp_path / "w.duckdb")})
+    settings = load_settings(
+        {"ANALYTICS_S3_ENDPOINT_URL": s3_endpoint, "ANALYTICS_DBT_PROJECT_DIR": str(project),
+         "ANALYTICS_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
+    )
+    definitions = build_definitions(settings)
+    assert {job.name for job in definitions.jobs} == {"landing_to_gold", "dbt_docs"}
+    assert len(definitions.resolve_asset_graph().get_all_asset_keys()) > 6

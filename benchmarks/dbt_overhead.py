@@ -3,8 +3,8 @@ this project's Dagster dbt assets.
 
 Runs come in rounds, back to back: plain `dbt build` (the CLI, timed from launch to exit), then
 the project's own dbt assets materialized on an instance with the product's storage (the
-headline), then two diagnostics (the same on an in-memory instance; the proposed
-stream-draining change of `benchmarks.proposed`). Ratios are per round. All variants start
+headline), then, once, a diagnostic: the same on an in-memory instance (what event storage
+costs). Ratios are per round. All variants start
 from the same partial-parse file, made once by `dbt parse` with the same settings.
 """
 
@@ -28,7 +28,7 @@ def models_and_rounds(ctx: Context) -> tuple[int, int, list[str]]:
     """(models, rounds, diagnostic variants run once, in the first round)."""
     if ctx.smoke:
         return SMOKE_MODELS, 1, []
-    return 500, 3, ["dagster-ephemeral", "proposed"]
+    return 500, 3, ["dagster-ephemeral"]
 
 
 def prepare_project(ctx: Context, models: int, incremental_every: int = 0) -> tuple[Path, dict[str, str]]:
@@ -128,20 +128,4 @@ def run(ctx: Context) -> list[Figure]:
             command="make bench BENCH_ARGS='--only dbt-overhead'",
         )
     ]
-    if extra.get("proposed"):
-        proposed = paired(extra["proposed"])
-        figures.append(
-            Figure(
-                id=f"dbt_overhead_{models}_proposed",
-                benchmark="dbt-overhead",
-                title="Same, with the proposed stream-draining thread (benchmarks/proposed.py; not in the product)",
-                unit="× plain dbt",
-                value=proposed,
-                goal=f"≤ {GOAL_RATIO}× plain dbt",
-                goal_met=proposed["median"] <= GOAL_RATIO,
-                absolute={"seconds": details["diagnostics"]["proposed"]["seconds"]},
-                details=details,
-                command="make bench BENCH_ARGS='--only dbt-overhead'",
-            )
-        )
     return figures

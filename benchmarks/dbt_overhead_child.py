@@ -7,7 +7,6 @@ VARIANT:
                      on a DagsterInstance with the product's storage (DAGSTER_HOME, SQLite):
                      the product as `make dev` / `make demo` runs it
   dagster-ephemeral  the same on an in-memory instance: what event storage costs
-  proposed           the same assets with the stream drained by a thread (`benchmarks.proposed`)
   invocation         `dbt.cli(["build"]).wait()` outside any run: dagster-dbt's own wrapper
 
 Settings come from the environment (ANALYTICS_DBT_PROJECT_DIR points at the generated
@@ -33,12 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     dbt = dbt_cli_resource(settings)
-    if variant == "proposed":
-        from benchmarks.proposed import build_prefetching_dbt_assets
-
-        assets = build_prefetching_dbt_assets(settings)
-    else:
-        assets = build_dbt_model_assets(settings)
+    assets = build_dbt_model_assets(settings)
     import_seconds = time.perf_counter() - started
 
     payload: dict = {"variant": variant, "import_seconds": round(import_seconds, 3)}

@@ -15,16 +15,15 @@ GOLD_FRESHNESS = dg.FreshnessPolicy.time_window(
     warn_window=timedelta(hours=26), fail_window=timedelta(hours=50)
 )
 
-FRESHNESS_BY_SELECTION = (
-    (dg.AssetSelection.groups("landing"), RAW_FRESHNESS),
-    (dg.AssetSelection.groups("gold"), GOLD_FRESHNESS),
-)
+# dbt models by medallion layer (set by the dbt translator); bronze and silver are checked
+# through the gold tables built from them.
+FRESHNESS_BY_LAYER = {"gold": GOLD_FRESHNESS}
 
 
-def apply_freshness_policies(definitions: dg.Definitions) -> dg.Definitions:
-    for selection, policy in FRESHNESS_BY_SELECTION:
-        definitions = definitions.map_resolved_asset_specs(
-            func=lambda spec, policy=policy: dg.apply_freshness_policy(spec, policy),
-            selection=selection,
-        )
-    return definitions
+def with_raw_freshness(landing_assets: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """The landing assets with RAW_FRESHNESS (set on the definition rather than on a resolved
+    Definitions: resolving the whole graph again costs ~0.5 s of load time at 1,000 models)."""
+    (mapped,) = dg.map_asset_specs(
+        lambda spec: dg.apply_freshness_policy(spec, RAW_FRESHNESS), [landing_assets]
+    )
+    return mapped

@@ -12,13 +12,13 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
 from analytics_platform.settings import WAREHOUSE_POOL
-from analytics_platform.transform.translator import AnalyticsDbtTranslator
+from analytics_platform.transform.translator import analytics_translator
 
 CHECK_NAME = "dbt_source_freshness"
 
 
 def _sources_with_freshness(manifest: Mapping[str, Any], project: DbtProject) -> dict[str, dg.AssetKey]:
-    translator = AnalyticsDbtTranslator()
+    translator = analytics_translator()
     sources = {}
     for unique_id, source in manifest["sources"].items():
         freshness = source.get("freshness") or {}

@@ -27,13 +27,21 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from analytics_platform.settings import WAREHOUSE_POOL, Settings
 from analytics_platform.transform.partitions import daily_partitions, dbt_window_vars
 from analytics_platform.transform.project import dbt_project_for, load_manifest
-from analytics_platform.transform.translator import AnalyticsDbtTranslator
+from analytics_platform.transform.translator import analytics_translator
 
 INCREMENTAL_MODELS = "config.materialized:incremental"
 OTHER_RESOURCES = (
     "resource_type:seed resource_type:snapshot "
     "config.materialized:view config.materialized:table config.materialized:ephemeral"
 )
+
+
+def has_incremental_models(manifest: Mapping[str, Any]) -> bool:
+    """A project without incremental models has nothing to partition (and no daily job)."""
+    return any(
+        node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
+        for node in manifest["nodes"].values()
+    )
 
 
 def tests_downstream_of_incremental_models(manifest: Mapping[str, Any]) -> list[str]:
@@ -66,7 +74,7 @@ def build_dbt_model_assets(settings: Settings) -> dg.AssetsDefinition:
         manifest=load_manifest(settings),
         project=dbt_project_for(settings),
         select=" ".join([OTHER_RESOURCES, *tests_downstream_of_incremental_models(load_manifest(settings))]),
-        dagster_dbt_translator=AnalyticsDbtTranslator(),
+        dagster_dbt_translator=analytics_translator(),
         pool=WAREHOUSE_POOL,
         name="dbt_models",
     )
@@ -103,7 +111,7 @@ def build_dbt_incremental_assets(settings: Settings) -> dg.AssetsDefinition:
         select=INCREMENTAL_MODELS,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        dagster_dbt_translator=AnalyticsDbtTranslator(),
+        dagster_dbt_translator=analytics_translator(),
         pool=WAREHOUSE_POOL,
         name="dbt_incremental_models",
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+from analytics_platform.quality.freshness import FRESHNESS_BY_LAYER
 
 LAYERS = ("bronze", "silver", "gold")
 
@@ -32,14 +35,29 @@ def model_asset_name(props: Mapping[str, Any]) -> str:
 
 
 class AnalyticsDbtTranslator(DagsterDbtTranslator):
+    """One instance per code location (`analytics_translator()`): dagster-dbt asks for each
+    node's spec several times (once as an asset, again as every child's dependency, once per
+    @dbt_assets), and the memo below makes each one cost once."""
+
     def __init__(self) -> None:
         super().__init__(
             settings=DagsterDbtTranslatorSettings(
                 enable_asset_checks=True, enable_source_tests_as_checks=True
             )
         )
+        # Values hold the manifest too, so an id in a key cannot be reused by another manifest.
+        self._analytics_specs: dict[tuple[int, str, int], tuple[Mapping[str, Any], dg.AssetSpec]] = {}
 
     def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        memo_key = (id(manifest), unique_id, id(project))
+        if memo_key not in self._analytics_specs:
+            spec = self._build_asset_spec(manifest, unique_id, project)
+            self._analytics_specs[memo_key] = (manifest, spec)
+        return self._analytics_specs[memo_key][1]
+
+    def _build_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -54,5 +72,12 @@ class AnalyticsDbtTranslator(DagsterDbtTranslator):
             tags["materialized"] = materialized
         group = layer or {"seed": "reference", "snapshot": "snapshots"}.get(props["resource_type"])
         return spec.replace_attributes(
-            key=dg.AssetKey(model_asset_name(props)), group_name=group or spec.group_name
+            key=dg.AssetKey(model_asset_name(props)),
+            group_name=group or spec.group_name,
+            freshness_policy=FRESHNESS_BY_LAYER.get(layer, spec.freshness_policy),
         ).merge_attributes(tags=tags)
+
+
+@functools.cache
+def analytics_translator() -> AnalyticsDbtTranslator:
+    return AnalyticsDbtTranslator()
