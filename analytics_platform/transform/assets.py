@@ -111,7 +111,7 @@ def build_dbt_incremental_assets(settings: Settings) -> dg.AssetsDefinition:
         select=INCREMENTAL_MODELS,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        dagster_dbt_translator=analytics_translator(),
+        dagster_dbt_translator=analytics_translator(source_tests_as_checks=False),
         pool=WAREHOUSE_POOL,
         name="dbt_incremental_models",
     )

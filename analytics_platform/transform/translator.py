@@ -35,14 +35,14 @@ def model_asset_name(props: Mapping[str, Any]) -> str:
 
 
 class AnalyticsDbtTranslator(DagsterDbtTranslator):
-    """One instance per code location (`analytics_translator()`): dagster-dbt asks for each
-    node's spec several times (once as an asset, again as every child's dependency, once per
+    """Get it from `analytics_translator()`, which shares instances: dagster-dbt asks for each node's
+    spec several times (once as an asset, again as every child's dependency, once per
     @dbt_assets), and the memo below makes each one cost once."""
 
-    def __init__(self) -> None:
+    def __init__(self, source_tests_as_checks: bool = True) -> None:
         super().__init__(
             settings=DagsterDbtTranslatorSettings(
-                enable_asset_checks=True, enable_source_tests_as_checks=True
+                enable_asset_checks=True, enable_source_tests_as_checks=source_tests_as_checks
             )
         )
         # Values hold the manifest too, so an id in a key cannot be reused by another manifest.
@@ -79,5 +79,8 @@ class AnalyticsDbtTranslator(DagsterDbtTranslator):
 
 
 @functools.cache
-def analytics_translator() -> AnalyticsDbtTranslator:
-    return AnalyticsDbtTranslator()
+def analytics_translator(source_tests_as_checks: bool = True) -> AnalyticsDbtTranslator:
+    """dagster-dbt attaches a source's tests to every @dbt_assets with a model reading that
+    source, whatever its selection: exactly one definition may have them
+    (`source_tests_as_checks`), or the code location has duplicate check keys."""
+    return AnalyticsDbtTranslator(source_tests_as_checks)
