@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -34,6 +35,9 @@ class Settings:
     dbt_target: str
     dbt_project_dir: Path
     dagster_home: Path
+    partitions_start_date: str = "2026-10-01"  # the sample data's first day
+    dbt_docs_dir: Path = LOCAL_STATE_DIR / "dbt_docs"
+    dbt_docs_s3_prefix: str | None = None  # s3://bucket/prefix
 
     @property
     def is_local(self) -> bool:
@@ -78,7 +82,31 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dagster_home=Path(
             env.get("DAGSTER_HOME", str(LOCAL_STATE_DIR / "dagster_home"))
         ).resolve(),
+        partitions_start_date=_date_setting(
+            env, "ANALYTICS_PARTITIONS_START_DATE", Settings.partitions_start_date
+        ),
+        dbt_docs_dir=Path(env.get("ANALYTICS_DBT_DOCS_DIR") or Settings.dbt_docs_dir).resolve(),
+        dbt_docs_s3_prefix=_s3_prefix_setting(env, "ANALYTICS_DBT_DOCS_S3_PREFIX"),
     )
+
+
+def _date_setting(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or default).strip()
+    try:
+        date.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from error
+    return value
+
+
+def _s3_prefix_setting(env: Mapping[str, str], name: str) -> str | None:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"{name} must look like s3://bucket/prefix, got {value!r}")
+    return value
 
 
 def export_dbt_env(settings: Settings) -> None:

@@ -89,7 +89,7 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     ],
 )
 def test_partitions_become_one_half_open_dbt_window(context_args, window):
-    args = incremental_dbt_args(dg.build_asset_context(**context_args), daily_partitions())
+    args = incremental_dbt_args(dg.build_asset_context(**context_args), daily_partitions("2026-10-01"))
     if window is None:
         assert args == ["build"]
     else:

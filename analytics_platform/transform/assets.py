@@ -103,7 +103,7 @@ def incremental_dbt_args(
 
 @functools.cache
 def build_dbt_incremental_assets(settings: Settings) -> dg.AssetsDefinition:
-    partitions_def = daily_partitions()
+    partitions_def = daily_partitions(settings.partitions_start_date)
 
     @dbt_assets(
         manifest=load_manifest(settings),

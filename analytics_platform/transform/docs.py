@@ -14,7 +14,6 @@ daily schedule. In the `warehouse` pool, because generating the catalog opens th
 """
 
 
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,10 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 from dagster_dbt import DbtCliResource
 
-from analytics_platform.settings import LOCAL_STATE_DIR, WAREHOUSE_POOL
+from analytics_platform.settings import WAREHOUSE_POOL, Settings, load_settings
 
 DOCS_ASSET_KEY = dg.AssetKey("dbt_docs_site")
 DOCS_GROUP = "docs"
-DOCS_DIR_ENV = "ANALYTICS_DBT_DOCS_DIR"
-DOCS_S3_PREFIX_ENV = "ANALYTICS_DBT_DOCS_S3_PREFIX"
 PUBLISHED_FILES = {
     "index.html": "text/html",
     "static_index.html": "text/html",
@@ -49,16 +46,12 @@ class DocsDestination:
         return f"s3://{self.bucket}/{self.prefix}" if self.bucket else str(self.local_dir)
 
 
-def docs_destination(environ: dict[str, str] | None = None) -> DocsDestination:
-    env = os.environ if environ is None else environ
-    s3_prefix = (env.get(DOCS_S3_PREFIX_ENV) or "").strip()
-    if s3_prefix:
-        parsed = urlparse(s3_prefix)
-        if parsed.scheme != "s3" or not parsed.netloc:
-            raise ValueError(f"{DOCS_S3_PREFIX_ENV} must look like s3://bucket/prefix, got {s3_prefix!r}")
+def docs_destination(settings: Settings) -> DocsDestination:
+    if settings.dbt_docs_s3_prefix:
+        parsed = urlparse(settings.dbt_docs_s3_prefix)
         prefix = parsed.path.strip("/")
         return DocsDestination(bucket=parsed.netloc, prefix=f"{prefix}/" if prefix else "")
-    return DocsDestination(local_dir=Path(env.get(DOCS_DIR_ENV) or LOCAL_STATE_DIR / "dbt_docs").resolve())
+    return DocsDestination(local_dir=settings.dbt_docs_dir)
 
 
 def publish(generated: Path, destination: DocsDestination, s3: S3Resource | None) -> list[str]:
@@ -89,7 +82,7 @@ def publish(generated: Path, destination: DocsDestination, s3: S3Resource | None
     description="The dbt docs site (models, columns, lineage, catalog), generated and published.",
 )
 def dbt_docs_site(context: dg.AssetExecutionContext, dbt: DbtCliResource, s3: S3Resource) -> dg.MaterializeResult:
-    destination = docs_destination()
+    destination = docs_destination(load_settings())  # read at run time, like the resources
     with tempfile.TemporaryDirectory(prefix="dbt-docs-") as target:
         # A target path of its own: no clash with a concurrent dbt run's target/.
         dbt.cli(["docs", "generate", "--static"], target_path=Path(target), raise_on_error=True).wait()

@@ -5,37 +5,24 @@ A partition is one UTC day of event time (order / review `created_at`). A run ov
 `window_start` / `window_end` (dbt_project/macros/incremental.sql), in one dbt invocation
 (single-run backfill policy).
 
-The first partition defaults to 2026-10-01, the first day of the sample data
-(`SampleSpec().start`); set ANALYTICS_PARTITIONS_START_DATE (YYYY-MM-DD) to the first day of
-real data in a deployment. Changing it only adds or removes partitions, it moves no data.
+The first partition is `Settings.partitions_start_date` (ANALYTICS_PARTITIONS_START_DATE,
+default 2026-10-01, the first day of the sample data): set it to the first day of real data in a
+deployment. Changing it only adds or removes partitions, it moves no data.
 """
 
 from __future__ import annotations
 
-import os
-from datetime import date, datetime
+from datetime import datetime
 
 import dagster as dg
 
-PARTITIONS_START_DATE_ENV = "ANALYTICS_PARTITIONS_START_DATE"
-DEFAULT_PARTITIONS_START_DATE = "2026-10-01"
 WINDOW_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def partitions_start_date(environ: dict[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
-    value = (env.get(PARTITIONS_START_DATE_ENV) or DEFAULT_PARTITIONS_START_DATE).strip()
-    try:
-        date.fromisoformat(value)
-    except ValueError as error:
-        raise ValueError(f"{PARTITIONS_START_DATE_ENV} must be a date (YYYY-MM-DD), got {value!r}") from error
-    return value
-
-
-def daily_partitions(environ: dict[str, str] | None = None) -> dg.DailyPartitionsDefinition:
+def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
     # UTC, like every timestamp in the warehouse; the newest partition is yesterday (a day is
     # complete once it is over); the sensor-driven runs cover today as files land.
-    return dg.DailyPartitionsDefinition(start_date=partitions_start_date(environ), timezone="UTC")
+    return dg.DailyPartitionsDefinition(start_date=start_date, timezone="UTC")
 
 
 def dbt_window_vars(start: datetime, end: datetime) -> dict[str, str]:
