@@ -84,24 +84,29 @@ def test_a_crash_mid_batch_neither_duplicates_nor_loses_a_file(settings, s3_clie
     assert len(files) >= 5
     upload_landing_files(s3_client, settings.landing_bucket, files)
 
-    # Fail the third file after its rows are inserted, just before its ledger row: the worst moment.
+    # Two files per batch; fail the second batch after its rows are inserted, just before its
+    # ledger rows: the worst moment. The first batch is committed, the second must leave nothing.
+    monkeypatch.setattr(DuckDBLoader, "batch_max_files", 2)
     original = DuckDBLoader._record_in_ledger
-    calls = {"count": 0}
+    files_per_ledger_call = []
 
-    def crash_on_third_file(self, *args, **kwargs):
-        calls["count"] += 1
-        if calls["count"] == 3:
+    def crash_on_second_batch(self, dataset, loaded, *args, **kwargs):
+        files_per_ledger_call.append(len(loaded))
+        if len(files_per_ledger_call) == 2:
             raise RuntimeError("injected crash while recording the ledger")
-        return original(self, *args, **kwargs)
+        return original(self, dataset, loaded, *args, **kwargs)
 
-    monkeypatch.setattr(DuckDBLoader, "_record_in_ledger", crash_on_third_file)
+    monkeypatch.setattr(DuckDBLoader, "_record_in_ledger", crash_on_second_batch)
     crashed = run_ingestion(settings, raise_on_error=False)
     assert not crashed.success
+    assert files_per_ledger_call == [2, 2]  # the crash hit a batch of several files, not one
     [(ledger_files,)] = query(settings, "SELECT count(*) FROM raw._ingestion_ledger")
     assert ledger_files == 2
-    [(rows_after_crash,)] = query(settings, "SELECT count(*) FROM raw.orders")
+    [(rows_after_crash, keys_after_crash)] = query(
+        settings, "SELECT count(*), count(DISTINCT _source_key) FROM raw.orders"
+    )
     [(rows_in_ledger,)] = query(settings, "SELECT sum(rows) FROM raw._ingestion_ledger")
-    assert rows_after_crash == rows_in_ledger  # the crashed file left no rows behind
+    assert (rows_after_crash, keys_after_crash) == (rows_in_ledger, 2)  # the crashed batch left no rows
 
     monkeypatch.setattr(DuckDBLoader, "_record_in_ledger", original)
     retried = run_ingestion(settings)
@@ -112,6 +117,78 @@ def test_a_crash_mid_batch_neither_duplicates_nor_loses_a_file(settings, s3_clie
     )
     assert rows == distinct_positions == sum(rows_in_file(f) for f in files)
     assert keys == len(files)
+
+
+def ids_in_file(landing_file, id_column: str) -> list[str]:
+    """The id column of every row, in file order, read independently of the loader."""
+    if landing_file.key.endswith(".csv"):
+        return [row[id_column] for row in csv.DictReader(io.StringIO(landing_file.body.decode()))]
+    if landing_file.key.endswith(".json"):
+        return [json.loads(line)[id_column] for line in landing_file.body.decode().splitlines() if line.strip()]
+    return [str(v) for v in pq.read_table(io.BytesIO(landing_file.body)).column(id_column).to_pylist()]
+
+
+def test_source_row_is_the_position_within_each_file_of_a_batch(settings, s3_client):
+    files = generate_landing_files(SMALL, prefix=settings.landing_prefix)
+    upload_landing_files(s3_client, settings.landing_bucket, files)
+
+    run_ingestion(settings)
+
+    id_columns = {"orders": "order_id", "reviews": "review_id", "users": "user_id"}
+    assert {f.key.rsplit(".", 1)[1] for f in files if f.dataset in id_columns} == {"csv", "json", "parquet"}
+    for dataset, id_column in id_columns.items():
+        dataset_files = [f for f in files if f.dataset == dataset]
+        [(batches,)] = query(
+            settings,
+            f"SELECT count(DISTINCT loaded_at) FROM raw._ingestion_ledger WHERE dataset = '{dataset}'",
+        )
+        assert batches < len(dataset_files)  # files were loaded together, not one by one
+        for landing_file in dataset_files:
+            loaded = query(
+                settings,
+                f"SELECT _source_row, {id_column} FROM raw.{dataset} "
+                f"WHERE _source_key = '{landing_file.key}' ORDER BY _source_row",
+            )
+            expected = ids_in_file(landing_file, id_column)
+            assert loaded == list(enumerate(expected, start=1)), landing_file.key
+            [(ledger_rows,)] = query(
+                settings, f"SELECT rows FROM raw._ingestion_ledger WHERE s3_key = '{landing_file.key}'"
+            )
+            assert ledger_rows == len(expected)
+
+
+def test_a_bad_file_in_a_batch_is_quarantined_alone_and_the_rest_load(settings, s3_client):
+    folder = f"{settings.landing_prefix}orders/2026-10-01"
+    good = {
+        f"{folder}/a.csv": ORDERS_HEADER + GOOD_ORDER + "ORD-A2,2026-10-01 11:00:00,U1,P1,1,1.00,placed\n",
+        f"{folder}/b.csv": ORDERS_HEADER.replace("\n", ",coupon_code\n")
+        + "ORD-B1,2026-10-01 12:00:00,U1,P1,1,1.00,placed,AUTUMN\n",
+        f"{folder}/d.json": json.dumps({"order_id": "ORD-D1", "created_at": "2026-10-01 13:00:00", "user_id": "U1",
+                                        "product_id": "P1", "quantity": 4, "unit_price": 2.5, "status": "placed"}),
+    }
+    bad_key = f"{folder}/c.csv"
+    bad = ORDERS_HEADER + GOOD_ORDER + "ORD-C2,2026-10-01 11:00:00,U1,P1,two,1.00,placed\n"
+    for key, body in [*good.items(), (bad_key, bad)]:
+        s3_client.put_object(Bucket=settings.landing_bucket, Key=key, Body=body.encode())
+
+    result = run_ingestion(settings)
+
+    metadata = materialized_metadata(result, "orders")
+    assert (metadata["files_loaded"], metadata["files_quarantined"]) == (3, 1)
+    [(key, reason)] = query(settings, "SELECT s3_key, reason FROM raw._ingestion_quarantine")
+    assert key == bad_key
+    assert "Could not convert string 'two'" in reason
+    assert query(
+        settings, "SELECT _source_key, _source_row, order_id, coupon_code FROM raw.orders ORDER BY 1, 2"
+    ) == [
+        (f"{folder}/a.csv", 1, "ORD-0000001", None),
+        (f"{folder}/a.csv", 2, "ORD-A2", None),
+        (f"{folder}/b.csv", 1, "ORD-B1", "AUTUMN"),
+        (f"{folder}/d.json", 1, "ORD-D1", None),
+    ]
+    assert sorted(query(settings, "SELECT s3_key, rows FROM raw._ingestion_ledger")) == [
+        (f"{folder}/a.csv", 2), (f"{folder}/b.csv", 1), (f"{folder}/d.json", 1)
+    ]
 
 
 ORDERS_HEADER = "order_id,created_at,user_id,product_id,quantity,unit_price,status\n"

@@ -4,15 +4,16 @@
 
 Settings (bucket, endpoint, warehouse) come from the environment. A sampler thread reads this
 process's resident set size (/proc/self/status VmRSS) every 20 ms and attributes it to the
-phase running: the S3 download (to a temporary file) or the DuckDB insert. The peak reported is
+phase running: the S3 download (to a temporary file, in the loader's download thread) or the
+DuckDB insert. The peak reported is
 the kernel's VmHWM of this process (not ru_maxrss: Linux carries the parent's peak across
 fork+exec, and the parent holds the local S3 server's data).
 
 --single-get: download with one GET instead of boto3's parallel ranged GETs. The local S3
   server (moto) re-reads the whole object for every range, which makes ranged downloads of a
   large object quadratic there (not on S3); with one GET the figure is the loader's.
---memory-limit: `SET memory_limit` on the loader's DuckDB connection first (a proposed change,
-  measured; the product does not do it).
+--memory-limit: DuckDB's memory_limit for the loader, instead of the product's default
+  (DEFAULT_MEMORY_LIMIT in analytics_platform/landing/loaders/duckdb.py).
 """
 
 from __future__ import annotations
@@ -99,9 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     sampler.phase = "open"
     timed_client = TimedDownloads(client, sampler, args.single_get)
     started = time.perf_counter()
-    with DuckDBLoader(settings.duckdb_path) as loader:
-        if args.memory_limit:
-            loader._connection.execute(f"SET memory_limit = '{args.memory_limit}'")
+    options = {"memory_limit": args.memory_limit} if args.memory_limit else {}
+    with DuckDBLoader(settings.duckdb_path, **options) as loader:
         outcome = loader.load(dataset, landing_object, timed_client, "bench-ingest-memory")
         sampler.phase = "close"
     seconds = time.perf_counter() - started

@@ -10,8 +10,6 @@ from analytics_platform.landing.datasets import Dataset
 from analytics_platform.landing.loaders import LoadOutcome, WarehouseLoader
 from analytics_platform.landing.objects import list_landing_objects
 
-PROGRESS_EVERY_SECONDS = 10.0
-
 
 @dataclass
 class IngestionSummary:
@@ -48,7 +46,8 @@ def ingest_dataset(
     """Load, oldest first, every file of the dataset that is neither loaded nor quarantined.
 
     The ledger, not the caller, decides what is new: re-running after success loads nothing, and
-    re-running after a crash loads exactly the files the crash left unsettled.
+    re-running after a crash loads exactly the files the crash left unsettled. Each batch the
+    loader settles is logged (files, rows, seconds), so a long ingestion shows its progress.
     """
     summary = IngestionSummary(dataset=dataset.name)
     listed = list(list_landing_objects(s3_client, bucket, dataset.landing_prefix(root_prefix)))
@@ -58,18 +57,23 @@ def ingest_dataset(
         (o for o in listed if o.identity not in settled), key=lambda o: (o.last_modified, o.key)
     )
     log.info(f"{dataset.name}: {len(listed)} file(s) landed, {len(pending)} new")
-    last_report = time.monotonic()
-    for position, landing_object in enumerate(pending, start=1):
-        outcome = loader.load(dataset, landing_object, s3_client, run_id)
-        summary.outcomes.append(outcome)
-        if not outcome.loaded:
-            log.warning(
-                f"{dataset.name}: quarantined s3://{bucket}/{landing_object.key}: "
-                f"{outcome.quarantine_reason}"
-            )
-        if time.monotonic() - last_report > PROGRESS_EVERY_SECONDS:
-            last_report = time.monotonic()
-            log.info(
-                f"{dataset.name}: {position}/{len(pending)} files, {summary.rows_loaded:,} rows so far"
-            )
+    files_done = 0
+    batch_started = time.monotonic()
+    for batch in loader.load_in_batches(dataset, pending, s3_client, run_id):
+        seconds = time.monotonic() - batch_started
+        summary.outcomes.extend(batch)
+        files_done += len(batch)
+        for outcome in batch:
+            if not outcome.loaded:
+                log.warning(
+                    f"{dataset.name}: quarantined s3://{bucket}/{outcome.landing_object.key}: "
+                    f"{outcome.quarantine_reason}"
+                )
+        batch_rows = sum(o.rows for o in batch)
+        log.info(
+            f"{dataset.name}: batch of {len(batch)} file(s), {batch_rows:,} rows in {seconds:.2f} s "
+            f"({batch_rows / max(seconds, 1e-6):,.0f} rows/s); {files_done}/{len(pending)} files, "
+            f"{summary.rows_loaded:,} rows so far"
+        )
+        batch_started = time.monotonic()
     return summary
