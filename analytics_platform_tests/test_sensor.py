@@ -1,79 +1,130 @@
-"""The landing sensor against a real S3 API: listing pages, same-second arrivals, nothing twice."""
+"""The landing sensor against a real S3 API: every dataset folder, late files, nothing twice."""
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
 from analytics_platform.landing.assets import ingest_landing_files
-from analytics_platform.landing.cursor import FULL_LISTING_EVERY, LOOKBACK, LandingCursor
-from analytics_platform.landing.objects import LandingObject, list_landing_objects
+from analytics_platform.landing.cursor import LOOKBACK, LandingCursor
+from analytics_platform.landing.objects import LandingObject, ListedSlice, list_landing_objects
 from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
 from analytics_platform.landing.sensor import build_landing_sensor
 
 T0 = datetime(2026, 10, 1, 12, 0, 0, tzinfo=timezone.utc)
-NOW = T0 + timedelta(seconds=10)
+ORDERS, USERS = "landing/orders/", "landing/users/"
 
 
 def landing_object(key: str, at: datetime, etag: str = "e1") -> LandingObject:
     return LandingObject(bucket="b", key=key, etag=etag, size=1, last_modified=at)
 
 
-def full(cursor: LandingCursor, listed: list[LandingObject]):
-    return cursor.advance(listed, listed_after=None, now=NOW)
+def listed(*objects: LandingObject, complete: bool = True) -> ListedSlice:
+    return ListedSlice(list(objects), objects[-1].key if objects else None, complete)
 
 
-def test_cursor_catches_same_second_and_late_visible_objects():
-    cursor = LandingCursor()
-    first = [landing_object("a", T0), landing_object("b", T0)]
-    new, cursor = full(cursor, first)
-    assert {o.key for o in new} == {"a", "b"}
-
-    # "c" lands in the same second as the cursor; "d" became visible late with an older timestamp.
-    second = first + [landing_object("c", T0), landing_object("d", T0 - timedelta(minutes=3))]
-    new, cursor = full(cursor, second)
-    assert {o.key for o in new} == {"c", "d"}
-
-    # Nothing new: nothing reported, even though everything is still inside the look-back window.
-    new, cursor = full(cursor, second)
-    assert new == []
-
-    # Re-uploading a key with new content is a new file.
-    third = second + [landing_object("a", T0 + timedelta(seconds=5), etag="e2")]
-    new, cursor = full(LandingCursor.parse(cursor.serialize()), third)
-    assert [(o.key, o.etag) for o in new] == [("a", "e2")]
-
-    # Objects older than the window leave the cursor, which stays small.
-    later = third + [landing_object("z", T0 + LOOKBACK + timedelta(minutes=1))]
-    _, cursor = full(cursor, later)
-    assert {key for key, _ in cursor.recent} == {"z"}
+def keys(objects: list[LandingObject]) -> list[str]:
+    return sorted(o.key for o in objects)
 
 
-def test_cursor_lists_only_after_the_greatest_key_between_full_listings():
-    _, cursor = full(LandingCursor(), [landing_object("2026-10-01/a", T0)])
-    soon = NOW + timedelta(seconds=30)
-    assert cursor.list_after(soon) == "2026-10-01/a"
-
-    # A key after the greatest one is new at once; one sorting before it waits for a full listing.
-    after = [landing_object("2026-10-02/b", T0 + timedelta(seconds=30))]
-    new, cursor = cursor.advance(after, listed_after="2026-10-01/a", now=soon)
-    assert [o.key for o in new] == ["2026-10-02/b"]
-    assert cursor.list_after(soon) == "2026-10-02/b"
-
-    everything = [
-        landing_object("2026-10-01/a", T0),
-        landing_object("2026-10-01/late", T0 + timedelta(seconds=40)),
-        *after,
+def test_folder_listings_announce_new_keys_in_every_folder_and_the_sweep_finds_late_ones():
+    first = [
+        landing_object(f"{ORDERS}2026-10-01/a", T0),
+        landing_object(f"{USERS}2026-10-01/a", T0),
     ]
-    sweep_time = NOW + FULL_LISTING_EVERY
-    assert cursor.list_after(sweep_time) is None
-    new, cursor = cursor.advance(everything, listed_after=None, now=sweep_time)
-    assert [o.key for o in new] == ["2026-10-01/late"]
-    new, _ = cursor.advance(everything, listed_after=None, now=sweep_time)
+    new, cursor = LandingCursor().advance(
+        {ORDERS: listed(first[0]), USERS: listed(first[1])}, listed(*first)
+    )
+    assert keys(new) == keys(first)
+    assert cursor.folder_start(ORDERS) == f"{ORDERS}2026-10-01/a"
+    assert cursor.sweep_after is None  # the sweep page reached the end: the next one starts a cycle
+
+    # A new file in the folder that sorts first is seen at once (one greatest key for the bucket,
+    # in users/, hid it), even though the sweep page that tick does not reach it.
+    orders_b = landing_object(f"{ORDERS}2026-10-02/b", T0 + timedelta(seconds=30))
+    new, cursor = cursor.advance(
+        {ORDERS: listed(orders_b), USERS: listed()}, listed(first[0], complete=False)
+    )
+    assert keys(new) == [orders_b.key]
+    assert cursor.sweep_after == first[0].key
+
+    # A late file in an old date folder sorts before the greatest key: only the sweep can see it,
+    # even with the same LastModified as the newest file (the same-second case).
+    late = landing_object(f"{ORDERS}2026-10-01/late", orders_b.last_modified)
+    new, cursor = cursor.advance(
+        {ORDERS: listed(), USERS: listed()}, listed(late, orders_b, first[1])
+    )
+    assert keys(new) == [late.key]
+    # A sweep listing a key the folder listing already announced, or a key after the greatest
+    # key (the folder listing's to announce next tick), announces nothing.
+    orders_c = landing_object(f"{ORDERS}2026-10-03/c", T0 + timedelta(minutes=1))
+    new, cursor = cursor.advance(
+        {ORDERS: listed(), USERS: listed()}, listed(late, orders_b, orders_c)
+    )
     assert new == []
+    new, cursor = cursor.advance({ORDERS: listed(orders_c), USERS: listed()}, listed(orders_c))
+    assert keys(new) == [orders_c.key]
+
+    # Re-uploading a key with new content is a new file; the cursor survives a round trip.
+    again = landing_object(first[0].key, T0 + timedelta(minutes=2), etag="e2")
+    new, cursor = LandingCursor.parse(cursor.serialize()).advance(
+        {ORDERS: listed(), USERS: listed()}, listed(again, orders_b)
+    )
+    assert [(o.key, o.etag) for o in new] == [(again.key, "e2")]
+
+
+def test_sweep_horizon_is_set_by_the_previous_cycle_so_long_cycles_miss_nothing():
+    def at(hours: float) -> datetime:
+        return T0 + timedelta(hours=hours)
+
+    def orders(*objects: LandingObject) -> dict[str, ListedSlice]:
+        return {ORDERS: listed(*objects), USERS: listed()}
+
+    b, z1, z2, z3 = (
+        landing_object(f"{ORDERS}{name}", at(h))
+        for name, h in (("b", 0), ("z1", 1), ("z2", 2), ("z3", 3))
+    )
+    _, cursor = LandingCursor().advance(orders(b), listed())  # a first cycle, one page long
+    # A cycle far longer than LOOKBACK (three ticks an hour apart) while files keep landing. Just
+    # after it has listed past "a...", a late file becomes visible there.
+    _, cursor = cursor.advance(orders(z1), listed(b, complete=False))
+    late = landing_object(f"{ORDERS}a-late", at(1) + timedelta(minutes=1))
+    _, cursor = cursor.advance(orders(z2), listed(z1, complete=False))
+    _, cursor = cursor.advance(orders(z3), listed(z2, z3))
+    # The next cycle announces it, although it is far older than that cycle's start.
+    new, cursor = cursor.advance(orders(), listed(late, b, z1, z2, z3))
+    assert keys(new) == [late.key]
+    assert cursor.sweep_horizon == at(1) - LOOKBACK
+    # Files older than the horizon are forgotten: the cursor holds what landed lately.
+    _, cursor = cursor.advance(orders(), listed())
+    assert cursor.sweep_horizon == at(3) - LOOKBACK
+    assert list(cursor.remembered.values()) == [z3.last_modified.timestamp()]
+
+
+def test_cursor_of_the_previous_format_is_accepted():
+    old = json.dumps(
+        {
+            "high_water": T0.isoformat(),
+            "recent": [[f"{USERS}2026-10-01/a", "e1"]],
+            "greatest_key": f"{USERS}2026-10-01/a",
+            "last_full_listing": T0.isoformat(),
+        }
+    )
+    cursor = LandingCursor.parse(old)
+    assert cursor.folder_start(ORDERS) is None  # listed again from the start...
+    everything = [
+        landing_object(f"{ORDERS}2026-09-01/old", T0 - timedelta(days=30)),
+        landing_object(f"{ORDERS}2026-10-01/new", T0 + timedelta(seconds=5)),
+    ]
+    seen = landing_object(f"{USERS}2026-10-01/a", T0)
+    new, cursor = cursor.advance({ORDERS: listed(*everything), USERS: listed(seen)}, listed())
+    # ...announcing only what the previous cursor had not: inside its window and not seen.
+    assert keys(new) == [f"{ORDERS}2026-10-01/new"]
+    assert cursor.catch_up_floor is None
+    assert "folder_after" in json.loads(cursor.serialize())
 
 
 def put_objects(s3_client, bucket: str, keys: list[str]) -> None:
@@ -81,9 +132,11 @@ def put_objects(s3_client, bucket: str, keys: list[str]) -> None:
         s3_client.put_object(Bucket=bucket, Key=key, Body=b"order_id\n")
 
 
-def test_sensor_sees_every_object_once_across_listing_pages_and_same_second_arrivals(settings, s3_client):
+def test_sensor_sees_every_object_once_in_every_folder_across_pages_and_late(settings, s3_client):
     bucket = settings.landing_bucket
-    put_objects(s3_client, bucket, [f"landing/orders/2026-10-01/part{i:05d}.csv" for i in range(1_050)])
+    put_objects(
+        s3_client, bucket, [f"landing/orders/2026-10-01/part{i:05d}.csv" for i in range(1_050)]
+    )
 
     sensor = build_landing_sensor(dg.DefaultSensorStatus.STOPPED)
     resources = {
@@ -91,55 +144,75 @@ def test_sensor_sees_every_object_once_across_listing_pages_and_same_second_arri
         "landing_zone": LandingZone(bucket=bucket, prefix=settings.landing_prefix),
         "warehouse": WarehouseResource(target="local", duckdb_path=str(settings.duckdb_path)),
     }
-    definitions = dg.Definitions(assets=[ingest_landing_files], sensors=[sensor], resources=resources)
+    definitions = dg.Definitions(
+        assets=[ingest_landing_files], sensors=[sensor], resources=resources
+    )
+    cursor: str | None = None
 
-    def tick(cursor: str | None, full_listing: bool = False) -> tuple[int, str]:
-        """Evaluate one tick; returns how many new files its run request announced."""
-        if full_listing and cursor:  # as if FULL_LISTING_EVERY had passed
-            cursor = replace(LandingCursor.parse(cursor), last_full_listing=None).serialize()
-        context = dg.build_sensor_context(cursor=cursor, resources=resources, definitions=definitions)
+    def tick() -> int:
+        """Evaluate one tick from the current cursor; how many new files its run request announced."""
+        nonlocal cursor
+        context = dg.build_sensor_context(
+            cursor=cursor, resources=resources, definitions=definitions
+        )
         result = sensor.evaluate_tick(context)
+        cursor = result.cursor
         if not result.run_requests:
-            return 0, result.cursor
+            return 0
         [request] = result.run_requests
-        assert dg.AssetKey(["raw", "orders"]) in request.asset_selection
-        return int(request.tags["analytics/new_files"]), result.cursor
+        return int(request.tags["analytics/new_files"])
 
-    announced, cursor = tick(None)
-    assert announced == 1_050  # two listing pages
-    assert tick(cursor)[0] == 0
-    assert tick(cursor, full_listing=True)[0] == 0
+    def ticks(count: int) -> list[int]:
+        return [tick() for _ in range(count)]
 
-    # Land files in the very second the cursor stopped at, seen by a full listing (the case
-    # `get_objects(since_last_modified=...)` misses): an anchor file moves the cursor to a fresh
-    # second, three more follow at once. Retry in the rare case the clock ticks over.
+    # The bucket listed as a sweep takes ceil(objects / 1,000) ticks: a bound for a late file.
+    def sweep_cycle() -> int:
+        return (
+            len(list(list_landing_objects(s3_client, bucket, settings.landing_prefix))) // 1_000 + 1
+        )
+
+    assert tick() == 1_050  # two listing pages in one folder
+    assert ticks(2 * sweep_cycle()) == [0] * (2 * sweep_cycle())
+
+    # New files in every dataset folder, including those sorting before the last one, are
+    # announced by the very next tick.
+    fresh = [
+        f"landing/{d}/2026-10-02/{d}_new.csv" for d in ("orders", "products", "reviews", "users")
+    ]
+    put_objects(s3_client, bucket, fresh)
+    assert tick() == 4
+    assert tick() == 0
+
+    # Late files in old date folders sort before their folder's greatest key: the sweep
+    # announces them within one cycle, once; also when they land in the very second the newest
+    # file did (the case `get_objects(since_last_modified=...)` misses). Retry in the rare case
+    # the clock ticks over between the two PUTs.
     for attempt in range(5):
         time.sleep(1 - time.time() % 1 + 0.05)
-        put_objects(s3_client, bucket, [f"landing/orders/2026-10-02/{attempt:02d}_anchor.csv"])
-        announced, cursor = tick(cursor, full_listing=True)
-        assert announced == 1
-        high_water = LandingCursor.parse(cursor).high_water
-        same_second = [f"landing/orders/2026-10-02/{attempt:02d}_same_second_{i}.csv" for i in range(3)]
-        put_objects(s3_client, bucket, same_second)
-        listed = {o.key: o for o in list_landing_objects(s3_client, bucket, settings.landing_prefix)}
-        if all(listed[key].last_modified == high_water for key in same_second):
+        anchor = f"landing/users/2026-10-03/{attempt:02d}_anchor.csv"
+        late = [f"landing/orders/2026-09-30/{attempt:02d}_late_{i}.csv" for i in range(3)]
+        put_objects(s3_client, bucket, [anchor, *late])
+        announced = ticks(sweep_cycle() + 1)
+        assert announced[0] >= 1  # the anchor, by the folder listing, at once
+        assert sum(announced) == 4
+        listing = {
+            o.key: o for o in list_landing_objects(s3_client, bucket, settings.landing_prefix)
+        }
+        if all(listing[key].last_modified == listing[anchor].last_modified for key in late):
             break
-        assert tick(cursor, full_listing=True)[0] == 3
     else:
-        raise AssertionError("could not land files in the same second as the cursor")
-    announced, cursor = tick(cursor, full_listing=True)
-    assert announced == 3
-    assert tick(cursor, full_listing=True)[0] == 0
+        raise AssertionError("could not land files in the same second as the newest one")
 
-    # Between full listings only keys after the greatest one are listed; an out-of-order key
-    # (a late file in an old date folder) waits for the next full listing, then counts once.
-    put_objects(s3_client, bucket, ["landing/orders/2026-09-30/late_in_old_folder.csv"])
-    announced, cursor = tick(cursor)
-    assert announced == 0
-    announced, cursor = tick(cursor, full_listing=True)
-    assert announced == 1
-    put_objects(s3_client, bucket, ["landing/orders/2026-10-03/next_day.csv"])
-    assert tick(cursor)[0] == 1
+    # A re-upload of an old key with new content is a new file; a file outside the dataset
+    # folders is noticed (and warned about) but starts nothing.
+    s3_client.put_object(
+        Bucket=bucket, Key="landing/orders/2026-10-01/part00000.csv", Body=b"order_id\nX\n"
+    )
+    put_objects(s3_client, bucket, ["landing/unknown/2026-10-01/stray.csv"])
+    assert sum(ticks(sweep_cycle() + 1)) == 1
+    assert sum(ticks(2 * sweep_cycle() + 1)) == 0  # nothing twice, across cycles
+    # Every file here landed within LOOKBACK, so all are remembered: a short digest each.
+    assert len(cursor or "") < 1_100 * 40
 
 
 def test_ingestion_run_started_by_the_sensor_loads_each_file_once(settings, s3_client):
@@ -158,10 +231,14 @@ def test_ingestion_run_started_by_the_sensor_loads_each_file_once(settings, s3_c
         "warehouse": WarehouseResource(target="local", duckdb_path=str(settings.duckdb_path)),
     }
     for _ in range(2):
-        assert dg.materialize([ingest_landing_files], resources=resources, selection=[dg.AssetKey(["raw", "orders"])]).success
+        assert dg.materialize(
+            [ingest_landing_files], resources=resources, selection=[dg.AssetKey(["raw", "orders"])]
+        ).success
     import duckdb
 
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         assert con.execute("SELECT order_id FROM raw.orders ORDER BY 1").fetchall() == [
-            ("ORD-0",), ("ORD-1",), ("ORD-2",)
+            ("ORD-0",),
+            ("ORD-1",),
+            ("ORD-2",),
         ]

@@ -1,4 +1,4 @@
-"""Listing the landing bucket."""
+"""Listing the landing bucket: all of a prefix (ingestion), or a bounded slice of it (the sensor)."""
 
 from __future__ import annotations
 
@@ -39,10 +39,51 @@ def list_landing_objects(
         for item in page.get("Contents", ()):
             if item["Key"].endswith("/"):
                 continue  # "folder" placeholder objects made by some S3 consoles
-            yield LandingObject(
-                bucket=bucket,
-                key=item["Key"],
-                etag=item["ETag"].strip('"'),
-                size=item["Size"],
-                last_modified=item["LastModified"],
-            )
+            yield _landing_object(bucket, item)
+
+
+LIST_PAGE_SIZE = 1_000  # the most S3 returns per request
+
+
+@dataclass(frozen=True)
+class ListedSlice:
+    """At most a few listing pages of a prefix, in key order."""
+
+    objects: list[LandingObject]
+    last_key: str | None
+    """The last key S3 returned (placeholders included): where the next slice starts."""
+    complete: bool
+    """Whether the listing reached the end of the prefix."""
+
+
+def list_landing_slice(
+    s3_client, bucket: str, prefix: str, start_after: str | None = None, max_pages: int = 1
+) -> ListedSlice:
+    """The objects under `prefix` whose key sorts after `start_after`, at most `max_pages`
+    listing requests of them: a caller that must stay fast lists the rest next time."""
+    objects: list[LandingObject] = []
+    last_key = None
+    options = {"StartAfter": start_after} if start_after else {}
+    for _ in range(max_pages):
+        page = s3_client.list_objects_v2(
+            Bucket=bucket, Prefix=prefix, MaxKeys=LIST_PAGE_SIZE, **options
+        )
+        for item in page.get("Contents", ()):
+            last_key = item["Key"]
+            if item["Key"].endswith("/"):
+                continue  # "folder" placeholder objects made by some S3 consoles
+            objects.append(_landing_object(bucket, item))
+        if not page.get("IsTruncated"):
+            return ListedSlice(objects, last_key, complete=True)
+        options = {"ContinuationToken": page["NextContinuationToken"]}
+    return ListedSlice(objects, last_key, complete=False)
+
+
+def _landing_object(bucket: str, item: dict) -> LandingObject:
+    return LandingObject(
+        bucket=bucket,
+        key=item["Key"],
+        etag=item["ETag"].strip('"'),
+        size=item["Size"],
+        last_modified=item["LastModified"],
+    )
