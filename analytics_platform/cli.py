@@ -21,6 +21,13 @@ DAGSTER_YAML = """\
 concurrency:
   pools:
     default_limit: 1
+# Dagster's SQLite event log without an fsync per event (analytics_platform/local_instance.py).
+event_log_storage:
+  module: analytics_platform.local_instance
+  class: LocalSqliteEventLogStorage
+  config:
+    dagster_home:
+      env: DAGSTER_HOME
 telemetry:
   enabled: false
 """

@@ -26,10 +26,36 @@ def test_every_op_that_opens_the_warehouse_is_in_the_single_writer_pool(definiti
         assert definition.node_def.pools == {WAREHOUSE_POOL}, definition.node_def.name
 
 
-def test_the_generated_instance_config_runs_one_warehouse_op_at_a_time(tmp_path):
+def test_the_generated_instance_config_runs_one_warehouse_op_at_a_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def test_the_local_event_log_keeps_events_where_dagster_does_without_an_fsync_each(tmp_path, monkeypatch):
+    from analytics_platform.local_instance import LocalSqliteEventLogStorage
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert isinstance(instance.event_log_storage, LocalSqliteEventLogStorage)
+
+        @dg.asset
+        def tiny():
+            return 1
+
+        result = dg.materialize([tiny], instance=instance)
+        assert instance.fetch_materializations(dg.AssetKey("tiny"), limit=1).records
+        with instance.event_log_storage.run_connection(result.run_id) as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert (tmp_path / "history" / "runs" / f"{result.run_id}.db").exists()
+    # Other SQLite databases opened through SQLAlchemy keep SQLite's default (FULL).
+    import sqlalchemy
+
+    with sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'other.db'}").connect() as other:
+        assert other.exec_driver_sql("PRAGMA synchronous").scalar() == 2
 
 
 def test_the_graph_reads_landing_to_gold_without_gaps(definitions):
