@@ -202,18 +202,6 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def forced_full_listing(cursor: str | None) -> str | None:
-    """The landing sensor's cursor as if its last full listing were long ago (when the cursor
-    records one): the sensor's periodic full-listing tick, from the same starting point."""
-    if not cursor:
-        return cursor
-    data = json.loads(cursor)
-    if "last_full_listing" not in data:
-        return cursor
-    data["last_full_listing"] = None
-    return json.dumps(data, separators=(",", ":"))
-
-
 def emit_result(payload: dict[str, Any]) -> None:
     """Used by child processes: one marked JSON line on stdout, read by `run_child`."""
     print(RESULT_MARKER + json.dumps(payload, default=str), flush=True)

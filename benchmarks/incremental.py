@@ -190,12 +190,6 @@ def run(ctx: Context) -> list[Figure]:
     project = incremental_models()
     ratio = summarize([t / full_seconds for t in totals], 3)
     notes = []
-    if any(p.get("picked_up_by_full_listing_tick") for p in payloads):
-        notes.append(
-            "The sensor's regular tick (listing after the greatest key seen) did not see the new "
-            "orders files: their keys sort before the greatest key (landing/users/...). They are "
-            "picked up by its periodic full listing, minutes later; that tick is the one timed."
-        )
     if not project.get("incremental_models"):
         notes.append(
             "The dbt project has no incremental models: the 'incremental' build rebuilds every model "
@@ -209,7 +203,6 @@ def run(ctx: Context) -> list[Figure]:
         "selected_assets": payloads[-1].get("selected_assets"),
         "new_files_seen_by_sensor": [p.get("new_files") for p in payloads],
         "regular_tick_saw_new_files": [p.get("regular_tick_saw_new_files") for p in payloads],
-        "picked_up_by_full_listing_tick": [bool(p.get("picked_up_by_full_listing_tick")) for p in payloads],
     }
     return [
         Figure(

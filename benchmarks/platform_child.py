@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import emit_result, forced_full_listing
+from benchmarks.common import emit_result
 
 GOLD_TABLES = ("gold_daily_sales", "gold_daily_avg_rating", "product_categories")
 
@@ -164,12 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         seconds, evaluated = tick(cursor)
         payload["tick_seconds"] = round(seconds, 4)
         payload["regular_tick_saw_new_files"] = bool(evaluated.run_requests)
-        if not evaluated.run_requests and forced_full_listing(cursor) != cursor:
-            # Not seen by a tick listing after the greatest key: the sensor's periodic full
-            # listing picks the files up (minutes later); that is the tick timed from here on.
-            seconds, evaluated = tick(forced_full_listing(cursor))
-            payload["tick_seconds"] = round(seconds, 4)
-            payload["picked_up_by_full_listing_tick"] = True
+        if not evaluated.run_requests:
+            payload["success"] = False
+            payload["error"] = "the sensor's next tick did not request a run for the new files"
         payload["run_requests"] = len(evaluated.run_requests or [])
         if evaluated.cursor is not None:
             args.cursor_file.write_text(evaluated.cursor)
