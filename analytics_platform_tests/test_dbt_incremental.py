@@ -2,7 +2,8 @@
 
 - incremental == full refresh: the sample data lands day by day through the real loader (moto S3,
   the ingestion asset), with its late and duplicate deliveries, plus a column nobody declared and
-  orders arriving later than the lookback window; `dbt build` after each day, then
+  orders arriving later than the lookback window, and a correction of an order merged days
+  before (a redelivery beyond the lookback); `dbt build` after each day, then
   `dbt build --full-refresh` must give the same silver facts and gold tables, row for row.
 - SCD2: a product and a user change between runs; the snapshots keep both versions and each order
   keeps the price and country valid when it was placed, also after a full refresh.
@@ -80,6 +81,23 @@ VERY_LATE_ORDERS = LandingFile(
 )
 
 
+def corrected_order(files: list[LandingFile], from_day: str, on_day: str) -> tuple[LandingFile, str, str]:
+    """The first order of `from_day` delivered again on `on_day` with another status: a
+    correction of an order merged days ago, outside the lookback (the new delivery wins)."""
+    source = next(f for f in files if day_of(f) == from_day and f.dataset == "orders" and f.key.endswith(".csv"))
+    reader = csv.DictReader(io.StringIO(source.body.decode()))
+    # One the sample does not deliver again, so the correction is its last delivery.
+    first = next(row for row in reader if sum(row["order_id"].encode() in f.body for f in files) == 1)
+    header = reader.fieldnames
+    status = "returned" if first["status"].strip().lower() != "returned" else "delivered"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(header), lineterminator="\n")
+    writer.writeheader()
+    writer.writerow({**first, "status": status})
+    key = f"landing/orders/{on_day}/corrected_from_{from_day}.csv"
+    return LandingFile(key, out.getvalue().encode(), "orders"), first["order_id"].strip(), status
+
+
 def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], list[tuple]]:
     columns = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
     return columns, con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
@@ -97,10 +115,12 @@ def test_incremental_runs_equal_a_full_refresh_with_late_rows_and_a_new_column(s
     target = tmp_path / "target"
     build = ["build", "--vars", json.dumps(LOOKBACK)]
 
+    correction, corrected_id, corrected_status = corrected_order(files, days[0], days[-1])
+
     for number, day in enumerate(days):
         batch = [with_coupon_column(f) if f is coupon_file else f for f in files if day_of(f) == day]
         if day == days[-1]:
-            batch.append(VERY_LATE_ORDERS)
+            batch += [VERY_LATE_ORDERS, correction]
         for landing_file in batch:
             s3_client.put_object(Bucket=settings.landing_bucket, Key=landing_file.key, Body=landing_file.body)
         ingest(settings)
@@ -124,7 +144,12 @@ def test_incremental_runs_equal_a_full_refresh_with_late_rows_and_a_new_column(s
         coupons = con.execute(
             "SELECT count(*) FROM silver.silver_orders WHERE coupon_code = 'AUTUMN'"
         ).fetchone()[0]
+        corrected = con.execute(
+            "SELECT status, _source_key FROM silver.silver_orders WHERE order_id = ?", [corrected_id]
+        ).fetchall()
     assert late == 2 and late_in_sample > 2  # the very late pair, and the sample's own late rows
+    # An order merged on day 1 and corrected on day 4 (beyond the 1-day lookback): replaced.
+    assert corrected == [(corrected_status, correction.key)]
     assert coupons > 0
     assert "coupon_code" in incremental["silver.silver_orders"][0]  # appended by on_schema_change
 

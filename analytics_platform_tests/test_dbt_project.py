@@ -306,9 +306,8 @@ def load_rfm_model():
     return module
 
 
-def test_rfm_scoring_ranks_customers_and_applies_the_first_matching_rule():
-    rfm = load_rfm_model()
-    orders = pd.DataFrame(
+def sample_rfm_orders() -> pd.DataFrame:
+    return pd.DataFrame(
         [
             # U1: recent, frequent, big -> Champions; U5: long ago, once, small -> Hibernating
             *[(f"O1{i}", "U1", "2026-10-14", 100.0, False) for i in range(5)],
@@ -320,6 +319,11 @@ def test_rfm_scoring_ranks_customers_and_applies_the_first_matching_rule():
         ],
         columns=["order_id", "user_id", "order_date", "line_revenue", "is_cancelled"],
     )
+
+
+def test_rfm_scoring_ranks_customers_and_applies_the_first_matching_rule():
+    rfm = load_rfm_model()
+    orders = sample_rfm_orders()
     scored = rfm.score_customers(orders).set_index("user_id")
 
     assert list(scored.index) == ["U1", "U2", "U3", "U4", "U5"]
@@ -329,3 +333,43 @@ def test_rfm_scoring_ranks_customers_and_applies_the_first_matching_rule():
     assert scored["recency_days"].to_dict() == {"U1": 0, "U2": 1, "U3": 2, "U4": 9, "U5": 13}
     assert set(scored["scored_as_of"].astype(str)) == {"2026-10-14"}
     assert rfm.score_customers(orders.iloc[0:0]).empty
+
+
+def test_rfm_scoring_in_duckdb_equals_the_pandas_reference():
+    """dbt-duckdb runs score_relation (lazy DuckDB relations); score_customers (pandas) is the
+    reference and the Databricks path: same rows, values and order on the same orders, ties
+    and a cancelled order included."""
+    rfm = load_rfm_model()
+    orders = sample_rfm_orders()
+    orders = pd.concat([orders, pd.DataFrame(  # ties on every score, and a customer with only a cancellation
+        [("O60", "U6", "2026-10-05", 15.0, False), ("O70", "U7", "2026-10-02", 50.0, True)],
+        columns=orders.columns,
+    )], ignore_index=True)
+    con = duckdb.connect()
+    con.register("orders_frame", orders)
+    relation = con.sql(
+        "select order_id, user_id, cast(order_date as date) as order_date,"
+        " cast(line_revenue as decimal(18, 2)) as line_revenue, is_cancelled from orders_frame"
+    )
+    scored = rfm.score_relation(relation)
+
+    assert scored.columns == rfm.COLUMNS
+    assert [str(t) for t in scored.types] == [
+        "VARCHAR", "DATE", "DATE", "BIGINT", "DOUBLE", "BIGINT",
+        "BIGINT", "BIGINT", "BIGINT", "VARCHAR", "VARCHAR", "DATE",
+    ]
+    expected = rfm.score_customers(orders)
+    assert scored.fetchall() == [tuple(row) for row in expected.itertuples(index=False)]
+
+
+def test_rfm_segment_rules_give_the_same_segment_in_sql_and_python():
+    rfm = load_rfm_model()
+    rows = duckdb.sql(
+        f"select r_score, f_score, m_score, {rfm.segment_case_sql()} as segment"
+        " from range(1, 6) r(r_score), range(1, 6) f(f_score), range(1, 6) m(m_score)"
+    ).fetchall()
+    assert len(rows) == 125
+    assert {(r, f, m): segment for r, f, m, segment in rows} == {
+        (r, f, m): rfm.segment_for(r, f, m) for r, f, m, _ in rows
+    }
+    assert {segment for *_, segment in rows} == {name for name, _ in rfm.SEGMENT_RULES} | {rfm.DEFAULT_SEGMENT}

@@ -10,13 +10,35 @@
        are recomputed, namely
          - the last `incremental_lookback_days` days up to the newest day already in the table
            (late deliveries of recent days, redelivered rows, late product / user versions
-           re-pricing recent orders), and
-         - every day that has a key not yet in the table, however old (a late row beyond the
-           lookback is still picked up; the anti-join reads keys only).
-    3. First build or `--full-refresh`: everything.
+           re-pricing recent orders),
+         - every day on which raw holds a row loaded (`_loaded_at`) after the newest row the
+           table holds for that day, however old the day: a late row beyond the lookback, a
+           redelivery of a key already in the table, the days a partition run of other days
+           left behind. A run that reads a day reads all its raw rows, so afterwards the
+           newest load of the day is in the table and the day drops out (a per-day max on
+           both sides, no join on the key).
+    3. First build or `--full-refresh`: everything (the bronze view).
 
     Whole days, not single rows, so `delete+insert` keyed on the day (silver_reviews) replaces a
     day exactly, and `merge` keyed on the row (silver_orders) sees every row of the day.
+
+    Cases 1 and 2 never read the bronze view: it deduplicates every raw row before any filter
+    could apply (a filter on the key cannot pass a window function). They select the keys in
+    scope from raw first (`scope_keys`: every key with a raw row in scope), run bronze's
+    cleaning and dedupe (macros/bronze.sql) on all raw rows of those keys only, and keep the
+    winners in scope. A key's winner is picked among all its deliveries, as in bronze, so the
+    rows written equal a full refresh's.
+
+    A fact model reads:
+
+        with
+        {{ incremental_scope_ctes(source('raw', 'orders'), 'created_at', 'order_id', 'order_date') }}
+        orders as (
+            {%- if incremental_reads_all() %} select * from {{ ref('bronze_orders') }}
+            {%- else %} select * from ({{ bronze_orders_sql(raw_filter=incremental_scope_keys_filter('order_id')) }}) as touched
+                        where {{ incremental_scope_filter('created_at', 'order_date') }}
+            {%- endif %}
+        ), ...
 -#}
 
 {% macro partition_window() -%}
@@ -37,14 +59,66 @@
     {{ return({'start': start | string, 'end': end | string}) }}
 {%- endmacro %}
 
+{#- True on a first build or --full-refresh without a window: the model reads the bronze view. -#}
+{% macro incremental_reads_all() -%}
+    {{ return(partition_window() is none and not incremental_run()) }}
+{%- endmacro %}
+
 {#-
-    The WHERE predicate of the fact's source CTE.
-      source       the relation read (bronze view)
-      event_time   its event timestamp column (UTC), e.g. created_at
-      unique_key   the fact's key column, e.g. order_id
+    The CTEs that scope a run (cases 1 and 2 above), each followed by a comma; nothing in case 3.
+      raw          the raw source table of the fact
+      event_time   its event timestamp column (UTC), e.g. created_at (same name in raw and bronze)
+      unique_key   the entity key (trimmed in bronze), e.g. order_id
       day_column   the table's date column derived from event_time, e.g. order_date
 -#}
-{% macro incremental_source_filter(source, event_time, unique_key, day_column) -%}
+{% macro incremental_scope_ctes(raw, event_time, unique_key, day_column) -%}
+    {%- if incremental_reads_all() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- if partition_window() is none %}
+scope_days as (
+
+    -- days on which raw holds a row loaded after the newest row the table holds for that day
+    -- (or any row, for a day the table lacks): a late row of any age, a redelivery of a key
+    -- already in the table, rows a partition run of other days left behind. Two GROUP BYs
+    -- on the day, no join on the key.
+    select raw_days.scope_day
+    from (
+        select cast({{ event_time }} as date) as scope_day, max(_loaded_at) as loaded_at
+        from {{ raw }}
+        group by cast({{ event_time }} as date)
+    ) as raw_days
+    left join (
+        select {{ day_column }} as scope_day, max(_loaded_at) as loaded_at
+        from {{ this }}
+        group by {{ day_column }}
+    ) as table_days
+        on table_days.scope_day = raw_days.scope_day
+    where table_days.loaded_at is null or raw_days.loaded_at > table_days.loaded_at
+
+),
+    {%- endif %}
+
+scope_keys as (
+
+    -- every key with a raw row in scope: all raw rows of these keys are deduplicated
+    select distinct trim(in_scope.{{ unique_key }}) as scope_key
+    from {{ raw }} as in_scope
+    where {{ incremental_scope_filter('in_scope.' ~ event_time, day_column) }}
+
+),
+{%- endmacro %}
+
+{#- The raw_filter for macros/bronze.sql: the raw rows of the keys in scope. -#}
+{% macro incremental_scope_keys_filter(unique_key) -%}
+    trim({{ unique_key }}) in (select scope_key from scope_keys)
+{%- endmacro %}
+
+{#-
+    Whether an event time is in the run's scope: the WHERE on the deduplicated rows (and, in
+    incremental_scope_ctes, on raw). Needs the scope CTEs in case 2; `1 = 1` in case 3.
+-#}
+{% macro incremental_scope_filter(event_time, day_column) -%}
     {%- set window = partition_window() -%}
     {%- if window is not none -%}
         {{ event_time }} >= cast('{{ window.start }}' as timestamp)
@@ -55,14 +129,7 @@
             cast({{ event_time }} as date) >= (
                 select {{ add_days('max(' ~ day_column ~ ')', -lookback_days) }} from {{ this }}
             )
-            or cast({{ event_time }} as date) in (
-                select distinct cast(unseen.{{ event_time }} as date)
-                from {{ source }} as unseen
-                where not exists (
-                    select 1 from {{ this }} as seen
-                    where seen.{{ unique_key }} = unseen.{{ unique_key }}
-                )
-            )
+            or cast({{ event_time }} as date) in (select scope_day from scope_days)
         )
     {%- else -%}
         1 = 1
@@ -98,4 +165,19 @@
         {%- endif -%}
     {%- endfor -%}
     {{ return(extra) }}
+{%- endmacro %}
+
+{#-
+    merge_update_condition of a `merge` fact (dbt-duckdb): update a matched row only when one of
+    `columns` changed. A run recomputes whole days, most of whose rows come out as they were;
+    rewriting them costs most of a merge (DuckDB updates are row rewrites). Columns that land
+    beyond the contract are not listed: their values change only with a new delivery, which
+    changes _loaded_at. Adapters without the setting ignore it and update every matched row.
+-#}
+{% macro merge_row_changed(columns) -%}
+    {%- set changed = [] -%}
+    {%- for column in columns -%}
+        {%- do changed.append('DBT_INTERNAL_SOURCE.' ~ column ~ ' is distinct from DBT_INTERNAL_DEST.' ~ column) -%}
+    {%- endfor -%}
+    {{ return('(' ~ changed | join(' or ') ~ ')') }}
 {%- endmacro %}

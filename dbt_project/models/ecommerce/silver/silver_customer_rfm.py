@@ -1,11 +1,15 @@
 """Customer RFM segmentation: one row per customer with at least one non-cancelled order.
 
-Python rather than SQL because the scoring is a ranking, a binning and an ordered rule table:
-in pandas each is one readable line and the rules live in one list that the business can
-review (and `score_customers` can be tested with plain pandas), where SQL would need a window
-per score and a long CASE. The model runs on dbt-duckdb (DuckDB relation -> pandas) and on
-Databricks (Spark DataFrame -> pandas); Redshift and PostgreSQL run no Python models, so it is
-disabled there.
+A Python model because the scoring is a pipeline of steps plus a rule table the business
+reviews: in Python each step is a small named function and the rules are data (one list,
+below), which the same code turns into SQL for the warehouse and evaluates in plain Python for
+tests. The work itself stays in the engine: on dbt-duckdb `dbt.ref()` is a lazy DuckDB relation
+and `score_relation` only composes relational steps on it (filter, aggregate, window ranks, a
+CASE rendered from SEGMENT_RULES); the model returns that relation and DuckDB runs it once,
+vectorised, while the table is written: no row crosses into Python. On Databricks (a Spark
+DataFrame) the same scoring runs in pandas (`score_customers`), the reference implementation
+the DuckDB path is tested against (`test_dbt_project.py`). Redshift and PostgreSQL run no
+Python models, so the model is disabled there.
 
 Scores are 1 (worst) to 5 (best), by quintile of rank among customers:
   recency   days from the customer's last order to the newest order date in the data (fewer is better)
@@ -17,14 +21,15 @@ import math
 
 import pandas as pd
 
-# First matching rule wins; (segment, rule on the r, f, m scores).
+# First matching rule wins: (segment, {score: (lowest, highest) it may take, inclusive}); a
+# score a rule does not name may take any value. Scores are 1..5.
 SEGMENT_RULES = [
-    ("Champions", lambda r, f, m: r >= 4 and f >= 4 and m >= 4),
-    ("Loyal", lambda r, f, m: r >= 3 and f >= 4),
-    ("Big spenders", lambda r, f, m: m >= 5),
-    ("New", lambda r, f, m: r >= 4 and f <= 2),
-    ("At risk", lambda r, f, m: r <= 2 and f >= 3),
-    ("Hibernating", lambda r, f, m: r <= 2 and f <= 2),
+    ("Champions", {"r": (4, 5), "f": (4, 5), "m": (4, 5)}),
+    ("Loyal", {"r": (3, 5), "f": (4, 5)}),
+    ("Big spenders", {"m": (5, 5)}),
+    ("New", {"r": (4, 5), "f": (1, 2)}),
+    ("At risk", {"r": (1, 2), "f": (3, 5)}),
+    ("Hibernating", {"r": (1, 2), "f": (1, 2)}),
 ]
 DEFAULT_SEGMENT = "Needs attention"
 
@@ -32,6 +37,88 @@ COLUMNS = [
     "user_id", "first_order_date", "last_order_date", "orders", "revenue", "recency_days",
     "r_score", "f_score", "m_score", "rfm_score", "segment", "scored_as_of",
 ]
+
+# --------------------------------------------------------------------------- the rules
+
+
+def segment_for(r: int, f: int, m: int) -> str:
+    scores = {"r": r, "f": f, "m": m}
+    for name, bounds in SEGMENT_RULES:
+        if all(low <= scores[score] <= high for score, (low, high) in bounds.items()):
+            return name
+    return DEFAULT_SEGMENT
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def segment_case_sql() -> str:
+    """SEGMENT_RULES as one SQL CASE over r_score, f_score, m_score (first match wins)."""
+    whens = [
+        "when "
+        + " and ".join(f"{score}_score between {low} and {high}" for score, (low, high) in bounds.items())
+        + f" then {_sql_string(name)}"
+        for name, bounds in SEGMENT_RULES
+    ]
+    return "case " + " ".join(whens) + f" else {_sql_string(DEFAULT_SEGMENT)} end"
+
+
+def quintile_score_sql(column: str, higher_is_better: bool) -> str:
+    """1..5 by quintile of rank; equal values share the lower rank (rank(), like pandas'
+    method="min"), so the score depends on the values only, never on row order."""
+    direction = "asc" if higher_is_better else "desc"
+    rank = f"rank() over (order by {column} {direction})"
+    return f"cast(greatest(1, ceil(cast(5 * {rank} as double) / cast(count(*) over () as double))) as bigint)"
+
+
+# --------------------------------------------------------------------------- DuckDB (relations)
+
+
+def score_relation(orders):
+    """orders: a DuckDB relation with one row per order (user_id, order_id, order_date,
+    line_revenue, is_cancelled). Returns a lazy relation with COLUMNS, one row per customer;
+    the same rows, values and types as score_customers."""
+    # The newest order date counts every kept order, also one without a user (pandas drops
+    # that group after taking the maximum). count(order_id) = pandas' nunique: order_id is
+    # silver_orders' unique key (merged on it, and its `unique` test runs before this model);
+    # a distinct count would cost more than the rest of the model.
+    customers = (
+        orders.filter("not coalesce(is_cancelled, false)")
+        .aggregate(
+            """
+            user_id,
+            min(order_date) as first_order_date,
+            max(order_date) as last_order_date,
+            count(order_id) as orders,
+            round(coalesce(cast(sum(line_revenue) as double), 0), 2) as revenue
+            """,
+            "user_id",
+        )
+        .project("*, max(last_order_date) over () as scored_as_of")
+        .filter("user_id is not null")
+    )
+    with_recency = customers.project("*, cast(scored_as_of - last_order_date as bigint) as recency_days")
+    scored = with_recency.project(
+        f"""
+        *,
+        {quintile_score_sql("recency_days", higher_is_better=False)} as r_score,
+        {quintile_score_sql("orders", higher_is_better=True)} as f_score,
+        {quintile_score_sql("revenue", higher_is_better=True)} as m_score
+        """
+    )
+    return scored.project(
+        f"""
+        user_id, first_order_date, last_order_date, cast(orders as bigint) as orders, revenue,
+        recency_days, r_score, f_score, m_score,
+        cast(r_score as varchar) || cast(f_score as varchar) || cast(m_score as varchar) as rfm_score,
+        {segment_case_sql()} as segment,
+        scored_as_of
+        """
+    ).order("user_id")
+
+
+# --------------------------------------------------------------------------- pandas (reference, Databricks)
 
 
 def quintile_score(values: pd.Series, higher_is_better: bool) -> pd.Series:
@@ -42,10 +129,6 @@ def quintile_score(values: pd.Series, higher_is_better: bool) -> pd.Series:
     ranks = values.rank(method="min", ascending=higher_is_better)
     count = len(values)
     return ranks.map(lambda rank: max(1, math.ceil(5 * rank / count))).astype("int64")
-
-
-def segment_for(r: int, f: int, m: int) -> str:
-    return next((name for name, rule in SEGMENT_RULES if rule(r, f, m)), DEFAULT_SEGMENT)
 
 
 def score_customers(orders: pd.DataFrame) -> pd.DataFrame:
@@ -91,8 +174,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     orders = dbt.ref("silver_orders")
     columns = ["order_id", "user_id", "order_date", "line_revenue", "is_cancelled"]
-    if hasattr(orders, "df"):  # DuckDB relation
-        frame = orders.project(", ".join(columns)).df()
-    else:  # Spark DataFrame (Databricks)
-        frame = orders.select(*columns).toPandas()
-    return score_customers(frame)
+    if type(orders).__module__.startswith("duckdb"):  # DuckDB relation: scored in DuckDB, lazily
+        return score_relation(orders.project(", ".join(columns)))
+    # Spark DataFrame (Databricks)
+    return score_customers(orders.select(*columns).toPandas())

@@ -1,4 +1,4 @@
--- Orders, one row per order_id (bronze already picked the last-loaded delivery), with the
+-- Orders, one row per order_id (the last-loaded delivery, as in bronze_orders), with the
 -- product and user attributes valid when the order was placed (SCD2 snapshots), so a row
 -- written by an incremental run never goes stale when a product or user changes later.
 {{ config(
@@ -6,6 +6,11 @@
     incremental_strategy='merge',
     unique_key='order_id',
     on_schema_change='append_new_columns',
+    merge_update_condition=merge_row_changed([
+        'created_at', 'order_date', 'user_id', 'product_id', 'product_name', 'category',
+        'user_country', 'quantity', 'unit_price', 'line_revenue', 'list_price', 'list_revenue',
+        'status', 'is_cancelled', '_loaded_at', '_source_key',
+    ]),
 ) }}
 
 {%- set bronze = ref('bronze_orders') -%}
@@ -14,10 +19,25 @@
     '_loaded_at', '_source_key', '_source_row',
 ]) %}
 
-with orders as (
+with
+{{ incremental_scope_ctes(source('raw', 'orders'), 'created_at', 'order_id', 'order_date') }}
+
+orders as (
+
+    {%- if incremental_reads_all() %}
 
     select * from {{ bronze }}
-    where {{ incremental_source_filter(bronze, 'created_at', 'order_id', 'order_date') }}
+
+    {%- else %}
+
+    -- bronze_orders for the order_ids in scope only, each deduplicated over all its raw rows
+    -- (macros/incremental.sql): a run reads what it rewrites, not the whole bronze view.
+    select * from (
+        {{ bronze_orders_sql(raw_filter=incremental_scope_keys_filter('order_id')) }}
+    ) as touched
+    where {{ incremental_scope_filter('created_at', 'order_date') }}
+
+    {%- endif %}
 
 ),
 

@@ -1,4 +1,4 @@
--- Reviews, one row per review_id (bronze already picked the last-loaded delivery), with their
+-- Reviews, one row per review_id (the last-loaded delivery, as in bronze_reviews), with their
 -- UTC review date and the product's category when the review was written (SCD2 snapshot).
 {{ config(
     materialized='incremental',
@@ -13,10 +13,26 @@
     '_loaded_at', '_source_key', '_source_row',
 ]) %}
 
-with reviews as (
+with
+{{ incremental_scope_ctes(source('raw', 'reviews'), 'created_at', 'review_id', 'review_date') }}
+
+reviews as (
+
+    {%- if incremental_reads_all() %}
 
     select * from {{ bronze }}
-    where {{ incremental_source_filter(bronze, 'created_at', 'review_id', 'review_date') }}
+
+    {%- else %}
+
+    -- bronze_reviews for the review_ids in scope only, each deduplicated over all its raw
+    -- rows, kept when their day is in scope (macros/incremental.sql): a run reads the days it
+    -- replaces, not the whole bronze view.
+    select * from (
+        {{ bronze_reviews_sql(raw_filter=incremental_scope_keys_filter('review_id')) }}
+    ) as touched
+    where {{ incremental_scope_filter('created_at', 'review_date') }}
+
+    {%- endif %}
 
 ),
 
