@@ -50,7 +50,13 @@ def test_the_local_event_log_keeps_events_where_dagster_does_without_an_fsync_ea
         with instance.event_log_storage.run_connection(result.run_id) as connection:
             assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-    assert (tmp_path / "history" / "runs" / f"{result.run_id}.db").exists()
+        # wipe() deletes the run databases: the next run gets fresh ones, not stale engines.
+        instance.wipe()
+        rerun = dg.materialize([tiny], instance=instance)
+        records = instance.fetch_materializations(dg.AssetKey("tiny"), limit=5).records
+        assert [record.run_id for record in records] == [rerun.run_id]
+        assert [e.event_type_value for e in instance.all_logs(result.run_id)] == []
+    assert (tmp_path / "history" / "runs" / f"{rerun.run_id}.db").exists()
     # Other SQLite databases opened through SQLAlchemy keep SQLite's default (FULL).
     import sqlalchemy
 
