@@ -13,69 +13,42 @@
 -#}
 
 {% macro bronze_orders_sql(raw_filter=none) -%}
-    {%- set raw = source('raw', 'orders') -%}
-    {%- set contract_columns = ['order_id', 'created_at', 'user_id', 'product_id', 'quantity', 'unit_price', 'status', '_loaded_at', '_source_key', '_source_row'] -%}
-    {%- set passthrough = extra_columns(raw, contract_columns) -%}
-    {%- set normalised -%}
-(
-        select
-            trim(order_id) as order_id,
-            created_at,
-            trim(user_id) as user_id,
-            trim(product_id) as product_id,
-            quantity,
-            unit_price,
-            lower(trim(status)) as status,
-            _loaded_at,
-            _source_key,
-            _source_row
-            {%- for column in passthrough %},
-            {{ column }}
-            {%- endfor %}
-        from {{ raw }}
-        {%- if raw_filter %}
-        where {{ raw_filter }}
-        {%- endif %}
-    ) as normalised
-    {%- endset -%}
-select
-    order_id,
-    created_at,
-    user_id,
-    product_id,
-    quantity,
-    unit_price,
-    status,
-    _loaded_at,
-    _source_key,
-    _source_row
-    {%- for column in passthrough %},
-    {{ column }}
-    {%- endfor %}
-from (
-    {{ dedupe(normalised, ['order_id'], last_loaded_order()) }}
-) as deduplicated
+    {{ cleaned_and_deduplicated_sql(source('raw', 'orders'), [
+        ('order_id', 'trim(order_id)'),
+        ('created_at', 'created_at'),
+        ('user_id', 'trim(user_id)'),
+        ('product_id', 'trim(product_id)'),
+        ('quantity', 'quantity'),
+        ('unit_price', 'unit_price'),
+        ('status', 'lower(trim(status))'),
+    ], 'order_id', raw_filter) }}
 {%- endmacro %}
 
 {% macro bronze_reviews_sql(raw_filter=none) -%}
-    {%- set raw = source('raw', 'reviews') -%}
-    {%- set contract_columns = ['review_id', 'created_at', 'product_id', 'user_id', 'rating', 'review_text', '_loaded_at', '_source_key', '_source_row'] -%}
-    {%- set passthrough = extra_columns(raw, contract_columns) -%}
+    {{ cleaned_and_deduplicated_sql(source('raw', 'reviews'), [
+        ('review_id', 'trim(review_id)'),
+        ('created_at', 'created_at'),
+        ('product_id', 'trim(product_id)'),
+        ('user_id', 'trim(user_id)'),
+        ('rating', 'rating'),
+        ('review_text', 'trim(review_text)'),
+    ], 'review_id', raw_filter) }}
+{%- endmacro %}
+
+{#- One row per `unique_key` of `raw`, the last-loaded delivery (last_loaded_order()):
+    `cleaned` lists (column, expression over the raw columns) in contract order; the lineage
+    columns and any landed column beyond the contract follow them unchanged. -#}
+{% macro cleaned_and_deduplicated_sql(raw, cleaned, unique_key, raw_filter=none) -%}
+    {%- set lineage = ['_loaded_at', '_source_key', '_source_row'] -%}
+    {%- set contract_columns = cleaned | map(attribute=0) | list + lineage -%}
+    {%- set output_columns = contract_columns + extra_columns(raw, contract_columns) -%}
     {%- set normalised -%}
 (
         select
-            trim(review_id) as review_id,
-            created_at,
-            trim(product_id) as product_id,
-            trim(user_id) as user_id,
-            rating,
-            trim(review_text) as review_text,
-            _loaded_at,
-            _source_key,
-            _source_row
-            {%- for column in passthrough %},
-            {{ column }}
+            {%- for column, expression in cleaned %}
+            {{ expression }} as {{ column }},
             {%- endfor %}
+            {{ (output_columns[cleaned | length:]) | join(',\n            ') }}
         from {{ raw }}
         {%- if raw_filter %}
         where {{ raw_filter }}
@@ -83,19 +56,8 @@ from (
     ) as normalised
     {%- endset -%}
 select
-    review_id,
-    created_at,
-    product_id,
-    user_id,
-    rating,
-    review_text,
-    _loaded_at,
-    _source_key,
-    _source_row
-    {%- for column in passthrough %},
-    {{ column }}
-    {%- endfor %}
+    {{ output_columns | join(',\n    ') }}
 from (
-    {{ dedupe(normalised, ['review_id'], last_loaded_order()) }}
+    {{ dedupe(normalised, [unique_key], last_loaded_order()) }}
 ) as deduplicated
 {%- endmacro %}
