@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from analytics_platform.landing.assets import ingest_landing_files
 from analytics_platform.landing.local_s3 import local_s3_server
-from analytics_platform.landing.resources import build_s3_resource
+from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
 from analytics_platform.settings import Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -68,3 +70,19 @@ def dbt_manifest() -> Path:
         for name in ("ANALYTICS_DUCKDB_PATH", "ANALYTICS_DBT_TARGET"):
             patch.delenv(name, raising=False)
         return prepare_manifest(load_settings())
+
+
+def landing_resources(settings: Settings) -> dict:
+    """The resources the ingestion assets need, for `settings`' bucket and warehouse."""
+    return {
+        "s3": build_s3_resource(settings),
+        "landing_zone": LandingZone(bucket=settings.landing_bucket, prefix=settings.landing_prefix),
+        "warehouse": WarehouseResource(target="local", duckdb_path=str(settings.duckdb_path)),
+    }
+
+
+def run_ingestion(settings: Settings, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    """One run of the ingestion assets (every dataset) on an ephemeral instance."""
+    return dg.materialize(
+        [ingest_landing_files], resources=landing_resources(settings), raise_on_error=raise_on_error
+    )

@@ -20,13 +20,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 
-from analytics_platform.landing.assets import ingest_landing_files
-from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
 from analytics_platform.sample_data.generator import LandingFile, SampleSpec, generate_landing_files
 
+from .conftest import run_ingestion
 from .test_dbt_project import create_raw_tables, run_dbt
 
 SPEC = SampleSpec(days=4, orders_per_day=50, products=20, users=60, reviews_per_day=20)
@@ -41,17 +39,6 @@ COMPARED_TABLES = (
     "gold.product_categories",
     "gold.gold_customer_segments",
 )
-
-
-def ingest(settings) -> None:
-    dg.materialize(
-        [ingest_landing_files],
-        resources={
-            "s3": build_s3_resource(settings),
-            "landing_zone": LandingZone(bucket=settings.landing_bucket, prefix=settings.landing_prefix),
-            "warehouse": WarehouseResource(target="local", duckdb_path=str(settings.duckdb_path)),
-        },
-    )
 
 
 def day_of(landing_file: LandingFile) -> str:
@@ -123,7 +110,7 @@ def test_incremental_runs_equal_a_full_refresh_with_late_rows_and_a_new_column(s
             batch += [VERY_LATE_ORDERS, correction]
         for landing_file in batch:
             s3_client.put_object(Bucket=settings.landing_bucket, Key=landing_file.key, Body=landing_file.body)
-        ingest(settings)
+        run_ingestion(settings)
         run_dbt(build, target_path=target, warehouse=settings.duckdb_path)
         if number == 0:
             continue

@@ -21,19 +21,17 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
-from analytics_platform.landing.assets import ingest_landing_files
 from analytics_platform.landing.datasets import DATASETS, LOAD_COLUMNS
-from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
 from analytics_platform.sample_data.generator import (
     SampleSpec,
     generate_landing_files,
     upload_landing_files,
 )
 
+from .conftest import run_ingestion
 from .test_dbt_project import run_dbt
 
 psycopg2 = pytest.importorskip("psycopg2")
@@ -159,14 +157,7 @@ def land_late_rows(warehouse: Path, env: dict[str, str]) -> None:
 
 def test_the_project_builds_the_same_tables_on_postgresql_as_on_duckdb(settings, s3_client, postgres, tmp_path):
     upload_landing_files(s3_client, settings.landing_bucket, generate_landing_files(SPEC, prefix=settings.landing_prefix))
-    dg.materialize(
-        [ingest_landing_files],
-        resources={
-            "s3": build_s3_resource(settings),
-            "landing_zone": LandingZone(bucket=settings.landing_bucket, prefix=settings.landing_prefix),
-            "warehouse": WarehouseResource(target="local", duckdb_path=str(settings.duckdb_path)),
-        },
-    )
+    run_ingestion(settings)
     copy_raw_tables(settings.duckdb_path, postgres)
 
     def build_both_and_compare() -> None:

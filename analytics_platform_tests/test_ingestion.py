@@ -11,28 +11,16 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from analytics_platform.landing.assets import ingest_landing_files
 from analytics_platform.landing.loaders.duckdb import DuckDBLoader
-from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
 from analytics_platform.sample_data.generator import (
     SampleSpec,
     generate_landing_files,
     upload_landing_files,
 )
 
+from .conftest import run_ingestion
+
 SMALL = SampleSpec(days=4, orders_per_day=40, products=20, users=50, reviews_per_day=15)
-
-
-def run_ingestion(settings, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        [ingest_landing_files],
-        resources={
-            "s3": build_s3_resource(settings),
-            "landing_zone": LandingZone(bucket=settings.landing_bucket, prefix=settings.landing_prefix),
-            "warehouse": WarehouseResource(target="local", duckdb_path=str(settings.duckdb_path)),
-        },
-        raise_on_error=raise_on_error,
-    )
 
 
 def rows_in_file(landing_file) -> int:

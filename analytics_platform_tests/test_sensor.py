@@ -11,8 +11,9 @@ import dagster as dg
 from analytics_platform.landing.assets import ingest_landing_files
 from analytics_platform.landing.cursor import LOOKBACK, LandingCursor
 from analytics_platform.landing.objects import LandingObject, ListedSlice, list_landing_objects
-from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
 from analytics_platform.landing.sensor import build_landing_sensor
+
+from .conftest import landing_resources
 
 T0 = datetime(2026, 10, 1, 12, 0, 0, tzinfo=timezone.utc)
 ORDERS, USERS = "landing/orders/", "landing/users/"
@@ -139,11 +140,7 @@ def test_sensor_sees_every_object_once_in_every_folder_across_pages_and_late(set
     )
 
     sensor = build_landing_sensor(dg.DefaultSensorStatus.STOPPED)
-    resources = {
-        "s3": build_s3_resource(settings),
-        "landing_zone": LandingZone(bucket=bucket, prefix=settings.landing_prefix),
-        "warehouse": WarehouseResource(target="local", duckdb_path=str(settings.duckdb_path)),
-    }
+    resources = landing_resources(settings)
     definitions = dg.Definitions(
         assets=[ingest_landing_files], sensors=[sensor], resources=resources
     )
@@ -225,11 +222,7 @@ def test_ingestion_run_started_by_the_sensor_loads_each_file_once(settings, s3_c
             Key=f"landing/orders/2026-10-01/p{i}.csv",
             Body=(header + f"ORD-{i},2026-10-01 10:00:00,U1,P1,1,1.00,placed\n").encode(),
         )
-    resources = {
-        "s3": build_s3_resource(settings),
-        "landing_zone": LandingZone(bucket=bucket, prefix=settings.landing_prefix),
-        "warehouse": WarehouseResource(target="local", duckdb_path=str(settings.duckdb_path)),
-    }
+    resources = landing_resources(settings)
     for _ in range(2):
         assert dg.materialize(
             [ingest_landing_files], resources=resources, selection=[dg.AssetKey(["raw", "orders"])]
