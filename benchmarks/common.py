@@ -15,8 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,14 +49,6 @@ def summarize(values: Sequence[float], digits: int = 4) -> dict[str, Any]:
 
 def ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:
     return [a / b for a, b in zip(numerators, denominators) if b]
-
-
-@contextmanager
-def stopwatch() -> Iterator[Callable[[], float]]:
-    started = time.perf_counter()
-    finished: list[float] = []
-    yield lambda: (finished[0] if finished else time.perf_counter()) - started
-    finished.append(time.perf_counter())
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -302,12 +293,6 @@ def run_child(
             f"--- last lines of {log_path} ---\n{tail}"
         )
     return elapsed, payload
-
-
-def peak_rss_of_children_mib() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def directory_size(path: Path) -> int:

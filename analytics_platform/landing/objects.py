@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,13 +34,8 @@ def list_landing_objects(
 ) -> Iterator[LandingObject]:
     """Every object under `prefix` (whose key sorts after `start_after`, if given), across
     listing pages (S3 returns at most 1,000 keys per page, in key order)."""
-    paginator = s3_client.get_paginator("list_objects_v2")
-    options = {"StartAfter": start_after} if start_after else {}
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, **options):
-        for item in page.get("Contents", ()):
-            if item["Key"].endswith("/"):
-                continue  # "folder" placeholder objects made by some S3 consoles
-            yield _landing_object(bucket, item)
+    for page in _listing_pages(s3_client, bucket, prefix, start_after):
+        yield from _page_objects(bucket, page)
 
 
 LIST_PAGE_SIZE = 1_000  # the most S3 returns per request
@@ -63,20 +59,35 @@ def list_landing_slice(
     listing requests of them: a caller that must stay fast lists the rest next time."""
     objects: list[LandingObject] = []
     last_key = None
+    pages = _listing_pages(s3_client, bucket, prefix, start_after)
+    for page in itertools.islice(pages, max_pages):
+        objects += _page_objects(bucket, page)
+        if page.get("Contents"):
+            last_key = page["Contents"][-1]["Key"]
+        if not page.get("IsTruncated"):
+            return ListedSlice(objects, last_key, complete=True)
+    return ListedSlice(objects, last_key, complete=False)
+
+
+def _listing_pages(s3_client, bucket: str, prefix: str, start_after: str | None) -> Iterator[dict]:
+    """ListObjectsV2 responses, one request per page, fetched as they are consumed."""
     options = {"StartAfter": start_after} if start_after else {}
-    for _ in range(max_pages):
+    while True:
         page = s3_client.list_objects_v2(
             Bucket=bucket, Prefix=prefix, MaxKeys=LIST_PAGE_SIZE, **options
         )
-        for item in page.get("Contents", ()):
-            last_key = item["Key"]
-            if item["Key"].endswith("/"):
-                continue  # "folder" placeholder objects made by some S3 consoles
-            objects.append(_landing_object(bucket, item))
+        yield page
         if not page.get("IsTruncated"):
-            return ListedSlice(objects, last_key, complete=True)
+            return
         options = {"ContinuationToken": page["NextContinuationToken"]}
-    return ListedSlice(objects, last_key, complete=False)
+
+
+def _page_objects(bucket: str, page: dict) -> list[LandingObject]:
+    return [
+        _landing_object(bucket, item)
+        for item in page.get("Contents", ())
+        if not item["Key"].endswith("/")  # "folder" placeholder objects made by some S3 consoles
+    ]
 
 
 def _landing_object(bucket: str, item: dict) -> LandingObject:
