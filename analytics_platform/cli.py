@@ -21,9 +21,9 @@ DAGSTER_YAML = """\
 concurrency:
   pools:
     default_limit: 1
-# Dagster's SQLite event log without an fsync per event (analytics_platform/local_instance.py).
+# Dagster's SQLite event log without an fsync per event (analytics_platform/local/instance.py).
 event_log_storage:
-  module: analytics_platform.local_instance
+  module: analytics_platform.local.instance
   class: LocalSqliteEventLogStorage
   config:
     dagster_home:
@@ -44,6 +44,9 @@ def ensure_dagster_home(settings: Settings) -> Path:
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML)
+    elif "analytics_platform.local_instance" in (text := config.read_text()):
+        # Written before the module moved to analytics_platform/local/instance.py.
+        config.write_text(text.replace("analytics_platform.local_instance", "analytics_platform.local.instance"))
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     return settings.dagster_home
 
@@ -60,7 +63,7 @@ def require_local(settings: Settings, command: str) -> None:
 @contextmanager
 def running_local_s3(settings: Settings):
     """Start (or reuse) the local S3 server and point the process environment at it."""
-    from analytics_platform.landing.local_s3 import local_s3_server
+    from analytics_platform.local.s3_server import local_s3_server
 
     with local_s3_server(settings.s3_endpoint_url) as endpoint:
         os.environ["ANALYTICS_S3_ENDPOINT_URL"] = endpoint
@@ -69,8 +72,8 @@ def running_local_s3(settings: Settings):
 
 def seed_landing_bucket(settings: Settings, only_if_empty: bool) -> int:
     """Upload the deterministic sample data set; returns the number of files uploaded."""
-    from analytics_platform.landing.resources import build_s3_resource
-    from analytics_platform.sample_data.generator import (
+    from analytics_platform.defs.landing.resources import build_s3_resource
+    from analytics_platform.local.sample_data.generator import (
         SampleSpec,
         generate_landing_files,
         upload_landing_files,
@@ -96,7 +99,7 @@ def seed_landing_bucket(settings: Settings, only_if_empty: bool) -> int:
 
 
 def cmd_prepare(settings: Settings, _args) -> int:
-    from analytics_platform.transform.project import prepare_manifest
+    from analytics_platform.lib.dbt_project import prepare_manifest
 
     say(f"parsing the dbt project (target {settings.dbt_target}) ...")
     say(f"manifest written to {prepare_manifest(settings)}")

@@ -8,9 +8,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from analytics_platform.landing.assets import ingest_landing_files
-from analytics_platform.landing.local_s3 import local_s3_server
-from analytics_platform.landing.resources import LandingZone, WarehouseResource, build_s3_resource
+from analytics_platform.defs.landing.assets import build_ingestion_assets
+from analytics_platform.defs.landing.resources import (
+    LandingZone,
+    WarehouseResource,
+    build_s3_resource,
+)
+from analytics_platform.lib.datasets import DATASETS
+from analytics_platform.local.s3_server import local_s3_server
 from analytics_platform.settings import Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +68,7 @@ def s3_client(settings: Settings):
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """dbt parse once per session: it needs no warehouse, so every test can share it."""
-    from analytics_platform.transform.project import prepare_manifest
+    from analytics_platform.lib.dbt_project import prepare_manifest
 
     with pytest.MonkeyPatch.context() as patch:
         # prepare_manifest exports the dbt variables; keep them from leaking into other tests.
@@ -84,5 +89,5 @@ def landing_resources(settings: Settings) -> dict:
 def run_ingestion(settings: Settings, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
     """One run of the ingestion assets (every dataset) on an ephemeral instance."""
     return dg.materialize(
-        [ingest_landing_files], resources=landing_resources(settings), raise_on_error=raise_on_error
+        [build_ingestion_assets(DATASETS)], resources=landing_resources(settings), raise_on_error=raise_on_error
     )

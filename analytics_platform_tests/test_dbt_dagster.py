@@ -7,6 +7,7 @@ partition.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -19,17 +20,17 @@ import duckdb
 import pytest
 
 from analytics_platform.cli import DAGSTER_YAML
-from analytics_platform.code_location import build_definitions
-from analytics_platform.landing.resources import build_s3_resource
-from analytics_platform.sample_data.generator import (
+from analytics_platform.defs import build_definitions
+from analytics_platform.defs.dbt.assets import incremental_dbt_args
+from analytics_platform.defs.dbt.docs import DOCS_ASSET_KEY, DocsDestination, publish
+from analytics_platform.defs.landing.resources import build_s3_resource
+from analytics_platform.lib.partitions import daily_partitions
+from analytics_platform.local.sample_data.generator import (
     SampleSpec,
     generate_landing_files,
     upload_landing_files,
 )
 from analytics_platform.settings import WAREHOUSE_POOL, Settings
-from analytics_platform.transform.assets import incremental_dbt_args
-from analytics_platform.transform.docs import DOCS_ASSET_KEY, DocsDestination, publish
-from analytics_platform.transform.partitions import daily_partitions
 
 from .conftest import REPO_ROOT, make_settings, settings_environment
 
@@ -201,8 +202,8 @@ def test_a_date_range_is_backfilled_from_the_cli_in_one_dbt_run(platform):
 def test_the_docs_site_is_generated_and_published(platform, tmp_path, monkeypatch):
     for name, value in settings_environment(platform.settings).items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ANALYTICS_DBT_DOCS_DIR", str(tmp_path / "site"))
-    job = platform.definitions.resolve_job_def("dbt_docs")
+    settings = dataclasses.replace(platform.settings, dbt_docs_dir=tmp_path / "site")
+    job = build_definitions(settings).resolve_job_def("dbt_docs")
     assert job.execute_in_process(instance=dg.DagsterInstance.ephemeral()).success
 
     site = tmp_path / "site"

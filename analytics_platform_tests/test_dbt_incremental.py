@@ -22,7 +22,11 @@ from pathlib import Path
 
 import duckdb
 
-from analytics_platform.sample_data.generator import LandingFile, SampleSpec, generate_landing_files
+from analytics_platform.local.sample_data.generator import (
+    LandingFile,
+    SampleSpec,
+    generate_landing_files,
+)
 
 from .conftest import run_ingestion
 from .test_dbt_project import create_raw_tables, run_dbt

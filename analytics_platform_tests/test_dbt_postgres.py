@@ -24,8 +24,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics_platform.landing.datasets import DATASETS, LOAD_COLUMNS
-from analytics_platform.sample_data.generator import (
+from analytics_platform.lib.datasets import DATASETS, LOAD_COLUMNS
+from analytics_platform.local.sample_data.generator import (
     SampleSpec,
     generate_landing_files,
     upload_landing_files,

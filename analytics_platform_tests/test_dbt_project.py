@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics_platform.landing.loaders.duckdb import DuckDBLoader
+from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO_ROOT / "dbt_project"

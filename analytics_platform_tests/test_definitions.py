@@ -8,8 +8,8 @@ import dagster as dg
 import pytest
 
 from analytics_platform.cli import DAGSTER_YAML
-from analytics_platform.code_location import build_definitions
-from analytics_platform.landing.datasets import DATASETS
+from analytics_platform.defs import build_definitions
+from analytics_platform.lib.datasets import DATASETS
 from analytics_platform.settings import WAREHOUSE_POOL, load_settings
 
 
@@ -34,7 +34,7 @@ def test_the_generated_instance_config_runs_one_warehouse_op_at_a_time(tmp_path,
 
 
 def test_the_local_event_log_keeps_events_where_dagster_does_without_an_fsync_each(tmp_path, monkeypatch):
-    from analytics_platform.local_instance import LocalSqliteEventLogStorage
+    from analytics_platform.local.instance import LocalSqliteEventLogStorage
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
@@ -97,7 +97,7 @@ def test_dbt_steps_skip_dbt_version_and_the_in_process_adapter(settings, dbt_man
 
     import dagster_dbt.core.resource
 
-    from analytics_platform.transform.project import dbt_cli_resource
+    from analytics_platform.lib.dbt_project import dbt_cli_resource
 
     def no_subprocess(*args, **kwargs):
         raise AssertionError(f"dagster-dbt spawned {args}")
@@ -112,7 +112,7 @@ def test_dbt_steps_skip_dbt_version_and_the_in_process_adapter(settings, dbt_man
 
 
 def test_raw_and_gold_tables_carry_freshness_policies(definitions):
-    from analytics_platform.quality.freshness import GOLD_FRESHNESS, RAW_FRESHNESS
+    from analytics_platform.defs.quality.freshness import GOLD_FRESHNESS, RAW_FRESHNESS
 
     graph = definitions.resolve_asset_graph()
     policies = {node.key: node.freshness_policy for node in graph.asset_nodes}

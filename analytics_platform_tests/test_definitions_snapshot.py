@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from analytics_platform.code_location import build_definitions
+from analytics_platform.defs import build_definitions
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
 
@@ -29,7 +29,7 @@ def _freshness(policy) -> dict | None:
     for name in ("fail_window", "warn_window", "deadline_cron", "lower_bound_delta", "timezone"):
         value = getattr(policy, name, None)
         if value is not None:
-            described[name] = str(getattr(value, "to_timedelta", lambda: value)())
+            described[name] = str(value.to_timedelta() if hasattr(value, "to_timedelta") else value)
     return described
 
 

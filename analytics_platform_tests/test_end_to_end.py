@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from analytics_platform.cli import DAGSTER_YAML
-from analytics_platform.code_location import build_definitions
-from analytics_platform.landing.resources import build_s3_resource
-from analytics_platform.sample_data.generator import (
+from analytics_platform.defs import build_definitions
+from analytics_platform.defs.landing.resources import build_s3_resource
+from analytics_platform.local.sample_data.generator import (
     LandingFile,
     SampleSpec,
     generate_landing_files,

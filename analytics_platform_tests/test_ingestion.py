@@ -11,8 +11,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from analytics_platform.landing.loaders.duckdb import DuckDBLoader
-from analytics_platform.sample_data.generator import (
+from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
+from analytics_platform.local.sample_data.generator import (
     SampleSpec,
     generate_landing_files,
     upload_landing_files,

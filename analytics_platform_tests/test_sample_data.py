@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analytics_platform.sample_data.generator import (
+from analytics_platform.local.sample_data.generator import (
     LandingFile,
     SampleSpec,
     generate_landing_files,
@@ -409,7 +409,7 @@ def test_module_entry_point(tmp_path):
         [
             sys.executable,
             "-m",
-            "analytics_platform.sample_data.generator",
+            "analytics_platform.local.sample_data.generator",
             "--out",
             str(out),
             "--days",

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
-from analytics_platform.landing.assets import ingest_landing_files
-from analytics_platform.landing.cursor import LOOKBACK, LandingCursor
-from analytics_platform.landing.objects import LandingObject, ListedSlice, list_landing_objects
-from analytics_platform.landing.sensor import build_landing_sensor
+from analytics_platform.defs.landing.assets import build_ingestion_assets
+from analytics_platform.defs.landing.sensor import build_landing_sensor
+from analytics_platform.lib.cursor import LOOKBACK, LandingCursor
+from analytics_platform.lib.datasets import DATASETS
+from analytics_platform.lib.objects import LandingObject, ListedSlice, list_landing_objects
 
 from .conftest import landing_resources
 
@@ -139,10 +140,10 @@ def test_sensor_sees_every_object_once_in_every_folder_across_pages_and_late(set
         s3_client, bucket, [f"landing/orders/2026-10-01/part{i:05d}.csv" for i in range(1_050)]
     )
 
-    sensor = build_landing_sensor(dg.DefaultSensorStatus.STOPPED)
+    sensor = build_landing_sensor(DATASETS, dg.DefaultSensorStatus.STOPPED)
     resources = landing_resources(settings)
     definitions = dg.Definitions(
-        assets=[ingest_landing_files], sensors=[sensor], resources=resources
+        assets=[build_ingestion_assets(DATASETS)], sensors=[sensor], resources=resources
     )
     cursor: str | None = None
 
@@ -225,7 +226,7 @@ def test_ingestion_run_started_by_the_sensor_loads_each_file_once(settings, s3_c
     resources = landing_resources(settings)
     for _ in range(2):
         assert dg.materialize(
-            [ingest_landing_files], resources=resources, selection=[dg.AssetKey(["raw", "orders"])]
+            [build_ingestion_assets(DATASETS)], resources=resources, selection=[dg.AssetKey(["raw", "orders"])]
         ).success
     import duckdb
 

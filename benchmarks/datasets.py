@@ -1,7 +1,7 @@
 """The sample data sets the end-to-end benchmarks run on, and getting them into the local S3.
 
 Files come from the project's own deterministic generator
-(`analytics_platform.sample_data.generator`), run as a subprocess so the gigabytes it holds in
+(`analytics_platform.local.sample_data.generator`), run as a subprocess so the gigabytes it holds in
 memory are returned to the system as soon as the files are on disk. The files on disk are what
 the hand-written DuckDB script (the engine's limit) reads; the same bytes are uploaded to the
 local S3 bucket that the platform ingests from.
@@ -70,7 +70,7 @@ def generate(ctx: Context, scale: Scale) -> dict:
     root.mkdir(parents=True)
     ctx.log(f"generating the {scale.name} data set ({scale.orders:,} orders) into {root} ...")
     seconds, _ = run_child(
-        ["analytics_platform.sample_data.generator", "--out", str(root), *scale.generator_args()],
+        ["analytics_platform.local.sample_data.generator", "--out", str(root), *scale.generator_args()],
         env=child_env(),
         log_path=ctx.work_dir / "logs" / f"generate-{scale.name}.log",
     )

@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     import dagster as dg
 
     from analytics_platform.settings import load_settings
-    from analytics_platform.transform.assets import build_dbt_model_assets
-    from analytics_platform.transform.project import dbt_cli_resource
+    from analytics_platform.defs.dbt.assets import build_dbt_model_assets
+    from analytics_platform.lib.dbt_project import dbt_cli_resource
 
     settings = load_settings()
     dbt = dbt_cli_resource(settings)

@@ -84,10 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     key = args.key
     sampler = Sampler()
     sampler.start()
-    from analytics_platform.landing.datasets import DATASETS_BY_NAME, dataset_for_key
-    from analytics_platform.landing.loaders.duckdb import DuckDBLoader
-    from analytics_platform.landing.objects import list_landing_objects
-    from analytics_platform.landing.resources import build_s3_resource
+    from analytics_platform.lib.datasets import DATASETS_BY_NAME, dataset_for_key
+    from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
+    from analytics_platform.lib.objects import list_landing_objects
+    from analytics_platform.defs.landing.resources import build_s3_resource
     from analytics_platform.settings import load_settings
 
     settings = load_settings()

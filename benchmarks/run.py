@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx.log(f"machine: {describe_machine(machine)}")
     ctx.log(f"mode: {'smoke' if args.smoke else 'full'}; benchmarks: {', '.join(selected)}")
 
-    from analytics_platform.landing.local_s3 import local_s3_server
+    from analytics_platform.local.s3_server import local_s3_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 

@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     import dagster as dg
 
     from analytics_platform.definitions import defs
-    from analytics_platform.landing.resources import LandingZone
+    from analytics_platform.defs.landing.resources import LandingZone
 
     clock = RequestClock()
     clock.install()

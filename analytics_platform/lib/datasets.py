@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -97,12 +98,10 @@ DATASETS: tuple[Dataset, ...] = (
     ),
 )
 
-DATASETS_BY_NAME = {dataset.name: dataset for dataset in DATASETS}
-
-
-def dataset_for_key(key: str, root_prefix: str) -> Dataset | None:
-    """The dataset an object key belongs to: `<root_prefix><dataset>/<any sub-path>/<file>`."""
-    if not key.startswith(root_prefix):
-        return None
-    name, _, rest = key[len(root_prefix) :].partition("/")
-    return DATASETS_BY_NAME.get(name) if rest else None
+def dataset_for_key(datasets: Sequence[Dataset], key: str, root_prefix: str) -> Dataset | None:
+    """The dataset an object key belongs to: under its landing prefix, in a file (not a folder)."""
+    for dataset in datasets:
+        prefix = dataset.landing_prefix(root_prefix)
+        if key.startswith(prefix) and len(key) > len(prefix):
+            return dataset
+    return None

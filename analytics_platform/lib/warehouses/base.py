@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from typing_extensions import Self
 
-from analytics_platform.landing.datasets import Dataset
-from analytics_platform.landing.objects import LandingObject
+from analytics_platform.lib.datasets import Dataset
+from analytics_platform.lib.objects import LandingObject
 
 
 class MalformedFile(Exception):

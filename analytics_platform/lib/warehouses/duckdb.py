@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-from analytics_platform.landing.datasets import DATASETS, LOAD_COLUMNS, Column, Dataset
-from analytics_platform.landing.loaders.base import LoadOutcome, MalformedFile, WarehouseLoader
-from analytics_platform.landing.objects import LandingObject
+from analytics_platform.lib.datasets import DATASETS, LOAD_COLUMNS, Column, Dataset
+from analytics_platform.lib.objects import LandingObject
+from analytics_platform.lib.warehouses.base import LoadOutcome, MalformedFile, WarehouseLoader
 
 LEDGER_TABLE = "raw._ingestion_ledger"
 QUARANTINE_TABLE = "raw._ingestion_quarantine"

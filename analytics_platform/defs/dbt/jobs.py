@@ -13,7 +13,7 @@ Schedules start stopped; turn them on in the UI (or set default_status) where a 
 
 import dagster as dg
 
-from analytics_platform.transform.docs import DOCS_GROUP
+from analytics_platform.defs.dbt.docs import DOCS_GROUP
 
 INCREMENTAL_FACTS = dg.AssetSelection.tag("materialized", "incremental")
 DOCS = dg.AssetSelection.groups(DOCS_GROUP)

@@ -6,9 +6,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from analytics_platform.landing.datasets import Dataset
-from analytics_platform.landing.loaders import LoadOutcome, WarehouseLoader
-from analytics_platform.landing.objects import list_landing_objects
+from analytics_platform.lib.datasets import Dataset
+from analytics_platform.lib.objects import list_landing_objects
+from analytics_platform.lib.warehouses import LoadOutcome, WarehouseLoader
 
 
 @dataclass

@@ -23,7 +23,7 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 from dagster_dbt import DbtCliResource
 
-from analytics_platform.settings import WAREHOUSE_POOL, Settings, load_settings
+from analytics_platform.settings import WAREHOUSE_POOL, Settings
 
 DOCS_ASSET_KEY = dg.AssetKey("dbt_docs_site")
 DOCS_GROUP = "docs"
@@ -46,12 +46,22 @@ class DocsDestination:
         return f"s3://{self.bucket}/{self.prefix}" if self.bucket else str(self.local_dir)
 
 
-def docs_destination(settings: Settings) -> DocsDestination:
-    if settings.dbt_docs_s3_prefix:
-        parsed = urlparse(settings.dbt_docs_s3_prefix)
-        prefix = parsed.path.strip("/")
-        return DocsDestination(bucket=parsed.netloc, prefix=f"{prefix}/" if prefix else "")
-    return DocsDestination(local_dir=settings.dbt_docs_dir)
+class DbtDocsSite(dg.ConfigurableResource):
+    """Where the docs site is published: `s3_prefix` (s3://bucket/prefix) if set, else `local_dir`."""
+
+    local_dir: str
+    s3_prefix: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "DbtDocsSite":
+        return cls(local_dir=str(settings.dbt_docs_dir), s3_prefix=settings.dbt_docs_s3_prefix)
+
+    def destination(self) -> DocsDestination:
+        if self.s3_prefix:
+            parsed = urlparse(self.s3_prefix)
+            prefix = parsed.path.strip("/")
+            return DocsDestination(bucket=parsed.netloc, prefix=f"{prefix}/" if prefix else "")
+        return DocsDestination(local_dir=Path(self.local_dir))
 
 
 def publish(generated: Path, destination: DocsDestination, s3: S3Resource | None) -> list[str]:
@@ -81,8 +91,10 @@ def publish(generated: Path, destination: DocsDestination, s3: S3Resource | None
     pool=WAREHOUSE_POOL,
     description="The dbt docs site (models, columns, lineage, catalog), generated and published.",
 )
-def dbt_docs_site(context: dg.AssetExecutionContext, dbt: DbtCliResource, s3: S3Resource) -> dg.MaterializeResult:
-    destination = docs_destination(load_settings())  # read at run time, like the resources
+def dbt_docs_site(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, s3: S3Resource, dbt_docs: DbtDocsSite
+) -> dg.MaterializeResult:
+    destination = dbt_docs.destination()
     with tempfile.TemporaryDirectory(prefix="dbt-docs-") as target:
         # A target path of its own: no clash with a concurrent dbt run's target/.
         dbt.cli(["docs", "generate", "--static"], target_path=Path(target), raise_on_error=True).wait()

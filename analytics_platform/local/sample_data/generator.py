@@ -15,7 +15,7 @@ with fixed writer options (the embedded ``created_by`` string names the pyarrow 
 
 Usage::
 
-    python -m analytics_platform.sample_data.generator --out DIR [--days N]
+    python -m analytics_platform.local.sample_data.generator --out DIR [--days N]
         [--orders-per-day N] [--seed N] [--include-malformed]
 """
 
@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics_platform.landing.datasets import DATASETS as LANDING_DATASETS
+from analytics_platform.lib.datasets import DATASETS as LANDING_DATASETS
 
 __all__ = [
     "COLUMNS",
@@ -917,7 +917,7 @@ def write_landing_files(directory: Path, files: Iterable[LandingFile]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     defaults = SampleSpec()
     parser = argparse.ArgumentParser(
-        prog="python -m analytics_platform.sample_data.generator",
+        prog="python -m analytics_platform.local.sample_data.generator",
         description="Write deterministic synthetic landing files to a local folder.",
     )
     parser.add_argument("--out", required=True, type=Path, help="output folder")

@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from analytics_platform.landing.objects import LandingObject, ListedSlice
+from analytics_platform.lib.objects import LandingObject, ListedSlice
 
 LOOKBACK = timedelta(minutes=15)
 FOLDER_PAGES_PER_TICK = 10

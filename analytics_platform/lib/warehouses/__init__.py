@@ -1,10 +1,10 @@
-from analytics_platform.landing.loaders.base import LoadOutcome, MalformedFile, WarehouseLoader
+from analytics_platform.lib.warehouses.base import LoadOutcome, MalformedFile, WarehouseLoader
 
 
 def open_loader(target: str, duckdb_path) -> WarehouseLoader:
     """The loader for a dbt target: each warehouse brings its own bulk-load path."""
     if target == "local":
-        from analytics_platform.landing.loaders.duckdb import DuckDBLoader
+        from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
 
         return DuckDBLoader(duckdb_path)
     raise NotImplementedError(

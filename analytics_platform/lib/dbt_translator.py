@@ -9,8 +9,6 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from analytics_platform.quality.freshness import FRESHNESS_BY_LAYER
-
 LAYERS = ("bronze", "silver", "gold")
 
 
@@ -74,7 +72,6 @@ class AnalyticsDbtTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(
             key=dg.AssetKey(model_asset_name(props)),
             group_name=group or spec.group_name,
-            freshness_policy=FRESHNESS_BY_LAYER.get(layer, spec.freshness_policy),
         ).merge_attributes(tags=tags)
 
 

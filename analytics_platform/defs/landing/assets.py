@@ -1,12 +1,13 @@
 """Ingestion assets: one raw table per landing dataset, loaded exactly once per file."""
 
+from collections.abc import Sequence
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from analytics_platform.landing.datasets import DATASETS, LOAD_COLUMNS, Dataset
-from analytics_platform.landing.ingestion import ingest_dataset
-from analytics_platform.landing.resources import LandingZone, WarehouseResource
+from analytics_platform.defs.landing.resources import LandingZone, WarehouseResource
+from analytics_platform.lib.datasets import LOAD_COLUMNS, Dataset
+from analytics_platform.lib.ingestion import ingest_dataset
 from analytics_platform.settings import WAREHOUSE_POOL
 
 LANDING_GROUP = "landing"
@@ -26,20 +27,36 @@ def _raw_table_spec(dataset: Dataset) -> dg.AssetSpec:
     )
 
 
-@dg.multi_asset(
-    specs=[_raw_table_spec(dataset) for dataset in DATASETS],
-    can_subset=True,
-    pool=WAREHOUSE_POOL,
-    name="ingest_landing_files",
-)
-def ingest_landing_files(
+def build_ingestion_assets(datasets: Sequence[Dataset]) -> dg.AssetsDefinition:
+    """One multi-asset over every declared dataset, so one run loads many datasets with one
+    warehouse connection; a subset run (one raw table) loads only its datasets."""
+
+    @dg.multi_asset(
+        specs=[_raw_table_spec(dataset) for dataset in datasets],
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+        name="ingest_landing_files",
+    )
+    def ingest_landing_files(
+        context: dg.AssetExecutionContext,
+        s3: S3Resource,
+        landing_zone: LandingZone,
+        warehouse: WarehouseResource,
+    ):
+        selected = [d for d in datasets if d.asset_key in context.selected_asset_keys]
+        yield from _ingest(context, selected, s3, landing_zone, warehouse)
+
+    return ingest_landing_files
+
+
+def _ingest(
     context: dg.AssetExecutionContext,
+    selected: Sequence[Dataset],
     s3: S3Resource,
     landing_zone: LandingZone,
     warehouse: WarehouseResource,
 ):
     s3_client = s3.get_client()
-    selected = [d for d in DATASETS if d.asset_key in context.selected_asset_keys]
     with warehouse.open_loader() as loader:
         for dataset in selected:
             summary = ingest_dataset(

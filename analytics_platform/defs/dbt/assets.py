@@ -24,10 +24,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from analytics_platform.lib.dbt_project import dbt_project_for, load_manifest
+from analytics_platform.lib.dbt_translator import analytics_translator
+from analytics_platform.lib.partitions import daily_partitions, dbt_window_vars
 from analytics_platform.settings import WAREHOUSE_POOL, Settings
-from analytics_platform.transform.partitions import daily_partitions, dbt_window_vars
-from analytics_platform.transform.project import dbt_project_for, load_manifest
-from analytics_platform.transform.translator import analytics_translator
 
 INCREMENTAL_MODELS = "config.materialized:incremental"
 OTHER_RESOURCES = (

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from analytics_platform.landing.loaders import WarehouseLoader, open_loader
+from analytics_platform.lib.warehouses import WarehouseLoader, open_loader
 from analytics_platform.settings import Settings
 
 
@@ -17,6 +17,10 @@ class WarehouseResource(dg.ConfigurableResource):
     target: str
     duckdb_path: str
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WarehouseResource:
+        return cls(target=settings.dbt_target, duckdb_path=str(settings.duckdb_path))
+
     def open_loader(self) -> WarehouseLoader:
         return open_loader(self.target, Path(self.duckdb_path))
 
@@ -24,6 +28,10 @@ class WarehouseResource(dg.ConfigurableResource):
 class LandingZone(dg.ConfigurableResource):
     bucket: str
     prefix: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LandingZone:
+        return cls(bucket=settings.landing_bucket, prefix=settings.landing_prefix)
 
 
 def build_s3_resource(settings: Settings) -> S3Resource:

@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 
-from analytics_platform.transform.translator import model_asset_name
+from analytics_platform.lib.dbt_translator import model_asset_name
 
 EXPOSURE_KEY_PREFIX = "exposures"
 

@@ -11,8 +11,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
+from analytics_platform.lib.dbt_translator import analytics_translator
 from analytics_platform.settings import WAREHOUSE_POOL
-from analytics_platform.transform.translator import analytics_translator
 
 CHECK_NAME = "dbt_source_freshness"
 

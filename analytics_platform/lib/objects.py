@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from analytics_platform.landing.datasets import SUPPORTED_FORMATS
+from analytics_platform.lib.datasets import SUPPORTED_FORMATS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Deterministic synthetic landing data: see `analytics_platform.local.sample_data.generator`."""

@@ -1,1 +1,0 @@
-"""Deterministic synthetic landing data: see `analytics_platform.sample_data.generator`."""
