@@ -16,8 +16,11 @@
     {{ return(execute and flags.WHICH in ['build', 'run', 'seed', 'snapshot', 'test', 'retry']) }}
 {%- endmacro %}
 
+{#- The audit schema goes through generate_schema_name like every node's: `audit` in production
+    and local, `<target schema>_audit` in a shared dev / branch warehouse. -#}
 {% macro audit_relation(identifier) -%}
-    {{ return(api.Relation.create(database=target.database, schema=setting('audit_schema'), identifier=identifier)) }}
+    {%- set schema = generate_schema_name(setting('audit_schema'), none) | trim -%}
+    {{ return(api.Relation.create(database=target.database, schema=schema, identifier=identifier)) }}
 {%- endmacro %}
 
 {% macro audit_create_table(identifier) -%}

@@ -18,7 +18,9 @@ select
     cast(sum(customers.orders) as bigint) as orders,
     {{ round_money('sum(customers.revenue)') }} as revenue,
     {{ round_money(safe_divide('sum(customers.revenue)', 'count(*)')) }} as revenue_per_customer,
-    {{ round_decimal(safe_divide('sum(customers.revenue)', 'max(totals.total_revenue)'), 4, 9) }} as revenue_share,
+    {{ round_decimal(
+        safe_divide('sum(customers.revenue)', 'max(totals.total_revenue)'), 4, 9
+    ) }} as revenue_share,
     {{ round_decimal('avg(customers.recency_days)', 1, 9) }} as avg_recency_days
 from customers
 cross join totals

@@ -44,7 +44,8 @@ sales as (
         sum(orders.line_revenue) as net_revenue,
         sum(orders.list_revenue) as list_revenue,
         -- discounts compare like with like: only orders whose list price is known
-        sum(case when orders.list_revenue is not null then orders.line_revenue end) as priced_net_revenue
+        sum(case when orders.list_revenue is not null then orders.line_revenue end)
+            as priced_net_revenue
     from orders
     left join country_regions
         on orders.user_country = country_regions.country_code
@@ -59,8 +60,12 @@ select
     cast(coalesce(sales.units, 0) as bigint) as units,
     {{ round_money('coalesce(sales.net_revenue, 0)') }} as net_revenue,
     {{ round_money('coalesce(sales.list_revenue, 0)') }} as list_revenue,
-    {{ round_money('coalesce(sales.list_revenue, 0) - coalesce(sales.priced_net_revenue, 0)') }} as discount_amount,
-    {{ round_decimal(safe_divide('sales.list_revenue - sales.priced_net_revenue', 'sales.list_revenue'), 4, 9) }} as discount_rate
+    {{ round_money(
+        'coalesce(sales.list_revenue, 0) - coalesce(sales.priced_net_revenue, 0)'
+    ) }} as discount_amount,
+    {{ round_decimal(
+        safe_divide('sales.list_revenue - sales.priced_net_revenue', 'sales.list_revenue'), 4, 9
+    ) }} as discount_rate
 from days
 cross join regions
 left join sales

@@ -20,7 +20,7 @@
 ]) %}
 
 with
-{{ incremental_scope_ctes(source('raw', 'orders'), 'created_at', 'order_id', 'order_date') }}
+{{ incremental_scope_ctes(source('ecommerce', 'orders'), 'created_at', 'order_id', 'order_date') }}
 
 orders as (
 
@@ -31,7 +31,7 @@ orders as (
     {%- else %}
 
     -- bronze_orders for the order_ids in scope only, each deduplicated over all its raw rows
-    -- (macros/incremental.sql): a run reads what it rewrites, not the whole bronze view.
+    -- (macros/incremental/scope.sql): a run reads what it rewrites, not the whole bronze view.
     select * from (
         {{ bronze_orders_sql(raw_filter=incremental_scope_keys_filter('order_id')) }}
     ) as touched
@@ -70,10 +70,8 @@ select
     orders.status,
     case when orders.status = 'cancelled' then true else false end as is_cancelled,
     orders._loaded_at,
-    orders._source_key
-    {%- for column in passthrough %},
-    orders.{{ column }}
-    {%- endfor %}
+    orders._source_key{% for column in passthrough %},
+    orders.{{ column }}{% endfor %}
 from orders
 left join product_versions
     on orders.product_id = product_versions.product_id

@@ -14,7 +14,9 @@
 ]) %}
 
 with
-{{ incremental_scope_ctes(source('raw', 'reviews'), 'created_at', 'review_id', 'review_date') }}
+{{ incremental_scope_ctes(
+    source('ecommerce', 'reviews'), 'created_at', 'review_id', 'review_date'
+) }}
 
 reviews as (
 
@@ -25,7 +27,7 @@ reviews as (
     {%- else %}
 
     -- bronze_reviews for the review_ids in scope only, each deduplicated over all its raw
-    -- rows, kept when their day is in scope (macros/incremental.sql): a run reads the days it
+    -- rows, kept when their day is in scope (macros/incremental/scope.sql): a run reads the days it
     -- replaces, not the whole bronze view.
     select * from (
         {{ bronze_reviews_sql(raw_filter=incremental_scope_keys_filter('review_id')) }}
@@ -52,10 +54,8 @@ select
     reviews.rating,
     reviews.review_text,
     reviews._loaded_at,
-    reviews._source_key
-    {%- for column in passthrough %},
-    reviews.{{ column }}
-    {%- endfor %}
+    reviews._source_key{% for column in passthrough %},
+    reviews.{{ column }}{% endfor %}
 from reviews
 left join product_versions
     on reviews.product_id = product_versions.product_id

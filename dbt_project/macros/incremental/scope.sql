@@ -1,5 +1,6 @@
 {#-
-    Which rows an incremental fact model (silver_orders, silver_reviews) reads on a run.
+    Which rows an incremental fact model (silver_orders, silver_reviews) reads on a run: the
+    lookback and scope CTEs and filters. Which case a run is in: macros/incremental/window.sql.
 
     Three cases, decided by the run, not the model:
 
@@ -32,7 +33,7 @@
     A fact model reads:
 
         with
-        {{ incremental_scope_ctes(source('raw', 'orders'), 'created_at', 'order_id', 'order_date') }}
+        {{ incremental_scope_ctes(source('ecommerce', 'orders'), 'created_at', 'order_id', 'order_date') }}
         orders as (
             {%- if incremental_reads_all() %} select * from {{ ref('bronze_orders') }}
             {%- else %} select * from ({{ bronze_orders_sql(raw_filter=incremental_scope_keys_filter('order_id')) }}) as touched
@@ -40,29 +41,6 @@
             {%- endif %}
         ), ...
 -#}
-
-{% macro partition_window() -%}
-    {%- set start = var('window_start', none) -%}
-    {%- set end = var('window_end', none) -%}
-    {%- if start is none and end is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- if start is none or end is none -%}
-        {{ exceptions.raise_compiler_error("Set both window_start and window_end (half-open [start, end)), or neither.") }}
-    {%- endif -%}
-    {%- if flags.FULL_REFRESH -%}
-        {{ exceptions.raise_compiler_error(
-            "--full-refresh with a partition window would rebuild the table with only that window; "
-            "run one or the other."
-        ) }}
-    {%- endif -%}
-    {{ return({'start': start | string, 'end': end | string}) }}
-{%- endmacro %}
-
-{#- True on a first build or --full-refresh without a window: the model reads the bronze view. -#}
-{% macro incremental_reads_all() -%}
-    {{ return(partition_window() is none and not incremental_run()) }}
-{%- endmacro %}
 
 {#-
     The CTEs that scope a run (cases 1 and 2 above), each followed by a comma; nothing in case 3.
@@ -134,50 +112,4 @@ scope_keys as (
     {%- else -%}
         1 = 1
     {%- endif -%}
-{%- endmacro %}
-
-{#-
-    is_incremental(), except under `dbt compile --no-introspect` (offline: the existence of the
-    table cannot be checked), where the incremental form is shown unless --full-refresh is set.
--#}
-{% macro incremental_run() -%}
-    {%- if not flags.INTROSPECT -%}
-        {{ return(model.config.materialized == 'incremental' and not flags.FULL_REFRESH) }}
-    {%- endif -%}
-    {{ return(is_incremental()) }}
-{%- endmacro %}
-
-{#-
-    Columns of `relation` beyond `known_columns`, quoted, in table order: a column that appears
-    in a landed file is added to the raw table (as VARCHAR) by the loader and flows through
-    bronze into the incremental facts (on_schema_change: append_new_columns) without a code
-    change. Needs the warehouse: returns [] at parse time and under `compile --no-introspect`.
--#}
-{% macro extra_columns(relation, known_columns) -%}
-    {%- if not execute or not flags.INTROSPECT -%}
-        {{ return([]) }}
-    {%- endif -%}
-    {%- set known = known_columns | map('lower') | list -%}
-    {%- set extra = [] -%}
-    {%- for column in adapter.get_columns_in_relation(relation) -%}
-        {%- if column.name | lower not in known and not column.name.startswith('_dedupe') -%}
-            {%- do extra.append(adapter.quote(column.name)) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(extra) }}
-{%- endmacro %}
-
-{#-
-    merge_update_condition of a `merge` fact (dbt-duckdb): update a matched row only when one of
-    `columns` changed. A run recomputes whole days, most of whose rows come out as they were;
-    rewriting them costs most of a merge (DuckDB updates are row rewrites). Columns that land
-    beyond the contract are not listed: their values change only with a new delivery, which
-    changes _loaded_at. Adapters without the setting ignore it and update every matched row.
--#}
-{% macro merge_row_changed(columns) -%}
-    {%- set changed = [] -%}
-    {%- for column in columns -%}
-        {%- do changed.append('DBT_INTERNAL_SOURCE.' ~ column ~ ' is distinct from DBT_INTERNAL_DEST.' ~ column) -%}
-    {%- endfor -%}
-    {{ return('(' ~ changed | join(' or ') ~ ')') }}
 {%- endmacro %}
