@@ -38,8 +38,10 @@ by the next run.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -49,7 +51,11 @@ from analytics_platform.lib.objects import LandingObject, ListedSlice
 LOOKBACK = timedelta(minutes=15)
 FOLDER_PAGES_PER_TICK = 10
 SWEEP_PAGES_PER_TICK = 1
-MAX_REMEMBERED = 50_000  # about 1.6 MB of cursor JSON
+MAX_REMEMBERED = 50_000  # about 0.6 MB of cursor text (11 characters per file)
+COMPACT_PREFIX = "z1:"
+"""Serialized cursors start with this: zlib-compressed JSON in URL-safe base64, the remembered
+digests packed as bytes. The sensor page shows the cursor on every tick row: 82 remembered files
+took 2,500 characters of JSON and take about 900 this way. `parse` still reads plain JSON."""
 # The high-water mark of a sweep cycle that started before anything was listed.
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -82,7 +88,11 @@ class LandingCursor:
     def parse(cls, text: str | None) -> LandingCursor:
         if not text:
             return cls()
-        data = json.loads(text)
+        if text.startswith(COMPACT_PREFIX):
+            data = json.loads(zlib.decompress(base64.urlsafe_b64decode(text[len(COMPACT_PREFIX):])))
+            data["remembered"] = _unpack_remembered(data.pop("packed", {}))
+        else:
+            data = json.loads(text)
         if "folder_after" not in data:
             return cls._from_previous_format(data)
 
@@ -126,7 +136,7 @@ class LandingCursor:
         def moment(value: datetime | None) -> str | None:
             return value.isoformat() if value else None
 
-        return json.dumps(
+        document = json.dumps(
             {
                 "high_water": moment(self.high_water),
                 "folder_after": dict(sorted(self.folder_after.items())),
@@ -134,12 +144,12 @@ class LandingCursor:
                 "sweep_cycle_high_water": moment(self.sweep_cycle_high_water),
                 "sweep_horizon": moment(self.sweep_horizon),
                 "catch_up_floor": moment(self.catch_up_floor),
-                "remembered": {
-                    d: int(at) if at == int(at) else at for d, at in self.remembered.items()
-                },
+                "packed": _pack_remembered(self.remembered),
             },
             separators=(",", ":"),
         )
+        packed = base64.urlsafe_b64encode(zlib.compress(document.encode(), 9)).decode()
+        return COMPACT_PREFIX + packed
 
     def folder_start(self, folder_prefix: str) -> str | None:
         """Where this tick's listing of a dataset folder starts (None: at its beginning)."""
@@ -209,6 +219,29 @@ class LandingCursor:
             catch_up_floor=None if caught_up else self.catch_up_floor,
             remembered=remembered,
         )
+
+
+def _pack_remembered(remembered: Mapping[str, float]) -> dict:
+    """Digests as one base64 string of 8-byte values; LastModified as offsets (s) from the
+    oldest, in the same order."""
+    if not remembered:
+        return {}
+    items = sorted(remembered.items(), key=lambda item: (item[1], item[0]))
+    base = min(at for _, at in items)
+    offsets = [at - base for _, at in items]
+    return {
+        "digests": base64.b64encode(b"".join(bytes.fromhex(d) for d, _ in items)).decode(),
+        "base": int(base) if base == int(base) else base,
+        "offsets": [int(o) if o == int(o) else o for o in offsets],
+    }
+
+
+def _unpack_remembered(packed: Mapping) -> dict[str, float]:
+    if not packed:
+        return {}
+    raw = base64.b64decode(packed["digests"])
+    digests = [raw[i : i + 8].hex() for i in range(0, len(raw), 8)]
+    return {d: packed["base"] + offset for d, offset in zip(digests, packed["offsets"])}
 
 
 def _forget_what_cannot_return(

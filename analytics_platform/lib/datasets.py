@@ -1,11 +1,31 @@
-"""The landing-zone contract: which datasets exist and what a file of each must contain."""
+"""The landing-zone contract: which datasets exist and what a file of each must contain.
+
+The datasets are declared once, as data, in the dbt sources YAML of their domain
+(e.g. dbt_project/models/ecommerce/bronze/_bronze__sources.yml): a source or source table carrying
+`config: meta: landing: {...}` is a landing dataset. This module reads that declaration from the
+dbt manifest, i.e. after dbt has rendered (Jinja, config inheritance) and validated the YAML, so
+Dagster, dbt and the docs see the same thing:
+
+- domain = the source name, dataset = the table name, raw table = `<source schema>.<table>`;
+- columns in declared order, typed by their dbt `data_type`, described by `description`;
+- a column is *required* when its source column has a `not_null` data test (the loader rejects a
+  file with an empty value there, the dbt source test verifies it after);
+- file options from `meta.landing` (table keys override source keys): see `FileFormat`.
+
+Nothing in Python lists a dataset's columns: add a dataset by writing YAML.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
+
+if TYPE_CHECKING:
+    from analytics_platform.settings import Settings
 
 SUPPORTED_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 
@@ -14,89 +34,170 @@ LOAD_COLUMNS = (
     ("_source_row", "BIGINT", "1-based position of the row within its file."),
     ("_loaded_at", "TIMESTAMP", "UTC time the file was loaded (dbt source freshness reads it)."),
 )
+_LOAD_COLUMN_NAMES = frozenset(name for name, _, _ in LOAD_COLUMNS)
+
+LANDING_META_KEY = "landing"
+FORMATS = ("csv", "json", "parquet")
+COMPRESSIONS = ("auto", "gzip", "none")
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    sql_type: str
+    data_type: str
+    """Upper-case SQL as DuckDB spells it: VARCHAR, INTEGER, DECIMAL(12,2), TIMESTAMP, ..."""
     description: str
     required: bool = False
     """A file with an empty value here is rejected whole: rows without their key are unusable."""
 
 
 @dataclass(frozen=True)
+class FileFormat:
+    format: str | None = None
+    """csv, json or parquet; None: by file extension (SUPPORTED_FORMATS)."""
+    delimiter: str = ","
+    header: bool = True
+    quote: str = '"'
+    null_string: str = ""
+    timestamp_format: str | None = None
+    """strftime style, e.g. "%m/%d/%Y %H:%M:%S"; None: ISO 8601."""
+    compression: str = "auto"
+    """auto (gzip when the key ends in .gz), gzip or none."""
+
+
+@dataclass(frozen=True)
 class Dataset:
+    domain: str
     name: str
     description: str
     columns: tuple[Column, ...]
+    file_format: FileFormat
+    raw_schema: str
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.domain}.{self.name}"
 
     @property
     def asset_key(self) -> dg.AssetKey:
-        return dg.AssetKey(["raw", self.name])
+        return dg.AssetKey(["raw", self.domain, self.name])
 
     @property
     def raw_table(self) -> str:
-        return f"raw.{self.name}"
+        return f"{self.raw_schema}.{self.name}"
 
     def landing_prefix(self, root_prefix: str) -> str:
-        return f"{root_prefix}{self.name}/"
+        return f"{root_prefix}{self.domain}/{self.name}/"
+
+    @property
+    def group_name(self) -> str:
+        return f"{self.domain}_landing"
 
 
-def _columns(*specs: tuple) -> tuple[Column, ...]:
-    return tuple(Column(*spec) for spec in specs)
+class DatasetDeclarationError(ValueError):
+    pass
 
 
-DATASETS: tuple[Dataset, ...] = (
-    Dataset(
-        name="orders",
-        description="Orders, one product per order; the same order may be delivered more than once.",
-        columns=_columns(
-            ("order_id", "VARCHAR", "Order id.", True),
-            ("created_at", "TIMESTAMP", "When the order was placed (UTC).", True),
-            ("user_id", "VARCHAR", "Buyer."),
-            ("product_id", "VARCHAR", "Product bought."),
-            ("quantity", "INTEGER", "Units bought."),
-            ("unit_price", "DECIMAL(12,2)", "Price of one unit at order time."),
-            ("status", "VARCHAR", "placed, shipped, delivered, cancelled or returned."),
-        ),
-    ),
-    Dataset(
-        name="products",
-        description="Product catalogue; a changed product lands again with a later updated_at.",
-        columns=_columns(
-            ("product_id", "VARCHAR", "Product id.", True),
-            ("product_name", "VARCHAR", "Display name."),
-            ("category", "VARCHAR", "Catalogue category."),
-            ("price", "DECIMAL(12,2)", "List price."),
-            ("updated_at", "TIMESTAMP", "When this version of the product was valid from (UTC).", True),
-        ),
-    ),
-    Dataset(
-        name="users",
-        description="Customers; a changed user lands again with a later updated_at.",
-        columns=_columns(
-            ("user_id", "VARCHAR", "User id.", True),
-            ("name", "VARCHAR", "Full name."),
-            ("email", "VARCHAR", "E-mail address."),
-            ("country", "VARCHAR", "ISO 3166-1 alpha-2 country code."),
-            ("created_at", "TIMESTAMP", "Sign-up time (UTC)."),
-            ("updated_at", "TIMESTAMP", "When this version of the user was valid from (UTC).", True),
-        ),
-    ),
-    Dataset(
-        name="reviews",
-        description="Product reviews with a 1-5 star rating.",
-        columns=_columns(
-            ("review_id", "VARCHAR", "Review id.", True),
-            ("created_at", "TIMESTAMP", "When the review was written (UTC).", True),
-            ("product_id", "VARCHAR", "Product reviewed."),
-            ("user_id", "VARCHAR", "Author."),
-            ("rating", "INTEGER", "Stars, 1 to 5."),
-            ("review_text", "VARCHAR", "Free text."),
-        ),
-    ),
-)
+def _normalise_type(data_type: str) -> str:
+    return re.sub(r"\s+", "", data_type.strip()).upper() if "(" in data_type else data_type.strip().upper()
+
+
+def landing_meta(source: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The merged `meta.landing` of a manifest source node (source-level, then table-level), or
+    None when the source is not a landing dataset."""
+    found = False
+    merged: dict[str, Any] = {}
+    for meta in (
+        source.get("source_meta") or {},
+        (source.get("config") or {}).get("meta") or {},
+        source.get("meta") or {},
+    ):
+        if LANDING_META_KEY in meta:
+            found = True
+            merged.update(meta[LANDING_META_KEY] or {})
+    return merged if found else None
+
+
+def _file_format(options: Mapping[str, Any], where: str) -> FileFormat:
+    unknown = set(options) - set(FileFormat.__dataclass_fields__)
+    if unknown:
+        raise DatasetDeclarationError(f"{where}: unknown landing option(s) {sorted(unknown)}")
+    file_format = FileFormat(**options)
+    if file_format.format is not None and file_format.format not in FORMATS:
+        raise DatasetDeclarationError(f"{where}: format must be one of {FORMATS}")
+    if file_format.compression not in COMPRESSIONS:
+        raise DatasetDeclarationError(f"{where}: compression must be one of {COMPRESSIONS}")
+    return file_format
+
+
+def required_columns(manifest: Mapping[str, Any], source_id: str) -> set[str]:
+    """Columns of a source with a `not_null` data test attached (dbt 1.11 leaves `attached_node`
+    empty for source tests: then the test's only dependency is the source)."""
+    return {
+        node["column_name"]
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") == "test"
+        and _attached_node(node) == source_id
+        and (node.get("test_metadata") or {}).get("name") == "not_null"
+        and node.get("column_name")
+    }
+
+
+def _attached_node(test: Mapping[str, Any]) -> str | None:
+    if test.get("attached_node"):
+        return test["attached_node"]
+    depends_on = (test.get("depends_on") or {}).get("nodes") or []
+    return depends_on[0] if len(depends_on) == 1 else None
+
+
+def dataset_from_source(manifest: Mapping[str, Any], source_id: str) -> Dataset | None:
+    source = manifest["sources"][source_id]
+    options = landing_meta(source)
+    if options is None:
+        return None
+    where = f"dbt source {source['source_name']}.{source['name']}"
+    required = required_columns(manifest, source_id)
+    columns = []
+    for name, column in (source.get("columns") or {}).items():
+        if name in _LOAD_COLUMN_NAMES:
+            continue
+        if not column.get("data_type"):
+            raise DatasetDeclarationError(f"{where}: column {name} has no data_type")
+        columns.append(
+            Column(
+                name=name,
+                data_type=_normalise_type(column["data_type"]),
+                description=(column.get("description") or "").strip(),
+                required=name in required,
+            )
+        )
+    if not columns:
+        raise DatasetDeclarationError(f"{where}: a landing dataset declares its columns")
+    return Dataset(
+        domain=source["source_name"],
+        name=source["name"],
+        description=" ".join((source.get("description") or "").split()),
+        columns=tuple(columns),
+        file_format=_file_format(options, where),
+        raw_schema=source["schema"],
+    )
+
+
+def datasets_from_manifest(manifest: Mapping[str, Any]) -> tuple[Dataset, ...]:
+    """Every landing dataset declared in the dbt project, ordered by (domain, name)."""
+    datasets = [
+        dataset
+        for source_id in manifest.get("sources", {})
+        if (dataset := dataset_from_source(manifest, source_id)) is not None
+    ]
+    return tuple(sorted(datasets, key=lambda d: (d.domain, d.name)))
+
+
+def load_datasets(settings: Settings) -> tuple[Dataset, ...]:
+    from analytics_platform.lib.dbt_project import load_manifest
+
+    return datasets_from_manifest(load_manifest(settings))
+
 
 def dataset_for_key(datasets: Sequence[Dataset], key: str, root_prefix: str) -> Dataset | None:
     """The dataset an object key belongs to: under its landing prefix, in a file (not a folder)."""

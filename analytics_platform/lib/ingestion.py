@@ -23,7 +23,12 @@ class IngestionSummary:
 
     @property
     def quarantined(self) -> list[LoadOutcome]:
-        return [o for o in self.outcomes if not o.loaded]
+        return [o for o in self.outcomes if o.quarantine_reason is not None]
+
+    @property
+    def deferred(self) -> list[LoadOutcome]:
+        """Files S3 would not give this run (deleted, forbidden, changed): tried again next run."""
+        return [o for o in self.outcomes if o.deferred_reason is not None]
 
     @property
     def rows_loaded(self) -> int:
@@ -45,6 +50,9 @@ def ingest_dataset(
 ) -> IngestionSummary:
     """Load, oldest first, every file of the dataset that is neither loaded nor quarantined.
 
+    A file S3 would not give (deleted or overwritten since the listing, access denied) is
+    deferred, not settled: this run goes on with the others, and every later run tries it again.
+
     The ledger, not the caller, decides what is new: re-running after success loads nothing, and
     re-running after a crash loads exactly the files the crash left unsettled. Each batch the
     loader settles is logged (files, rows, seconds), so a long ingestion shows its progress.
@@ -64,11 +72,11 @@ def ingest_dataset(
         summary.outcomes.extend(batch)
         files_done += len(batch)
         for outcome in batch:
-            if not outcome.loaded:
-                log.warning(
-                    f"{dataset.name}: quarantined s3://{bucket}/{outcome.landing_object.key}: "
-                    f"{outcome.quarantine_reason}"
-                )
+            # Each reason starts with the file's s3:// location.
+            if outcome.quarantine_reason is not None:
+                log.warning(f"{dataset.name}: quarantined {outcome.quarantine_reason}")
+            elif outcome.deferred_reason is not None:
+                log.warning(f"{dataset.name}: deferred to a later run {outcome.deferred_reason}")
         batch_rows = sum(o.rows for o in batch)
         log.info(
             f"{dataset.name}: batch of {len(batch)} file(s), {batch_rows:,} rows in {seconds:.2f} s "

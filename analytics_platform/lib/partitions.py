@@ -2,7 +2,7 @@
 
 A partition is one UTC day of event time (order / review `created_at`). A run over partitions
 [first, last] passes dbt the half-open window [first 00:00, last + 1 day 00:00) as the vars
-`window_start` / `window_end` (dbt_project/macros/incremental.sql), in one dbt invocation
+`window_start` / `window_end` (dbt_project/macros/incremental/window.sql), in one dbt invocation
 (single-run backfill policy).
 
 The first partition is `Settings.partitions_start_date` (ANALYTICS_PARTITIONS_START_DATE,

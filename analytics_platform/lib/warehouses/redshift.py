@@ -1,0 +1,235 @@
+"""Redshift's part of loading (ANALYTICS_WAREHOUSE=redshift; REDSHIFT_* and
+ANALYTICS_REDSHIFT_IAM_ROLE settings, region = AWS_REGION). Ready, not run here: no Redshift is
+reachable from these machines; tests check the SQL with sqlglot's redshift dialect.
+
+One `COPY ... FROM 's3://<bucket>/<manifest>' MANIFEST` per batch: the loader writes a manifest
+naming exactly the batch's files (`mandatory: true`, so a missing one fails the COPY instead of
+being skipped) to `<landing prefix>_manifests/<dataset>/<uuid>.manifest`, and Redshift reads the
+files from S3 itself with the cluster's IAM role. The COPY fills a temporary staging table; the
+rows go to the raw table with the load columns, and the ledger rows are written, in the same
+transaction (the base class's), so the ledger stays exact.
+
+Lineage: Redshift's COPY does not say which row came from which file. Rows per file (the ledger's
+`rows`) come from `stl_load_commits` for the COPY; `_source_key` is the file's key when the batch
+has one file, else the manifest's key (the manifest lists the files), and `_source_row` is a row
+number within the batch. Set `batch_max_files = 1` for per-file lineage at the cost of one COPY
+per file.
+
+The bookkeeping SQL avoids what Redshift lacks (ON CONFLICT, arrays, ADD COLUMN IF NOT EXISTS,
+unbounded VARCHAR).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import datetime
+
+import psycopg2  # Redshift speaks the PostgreSQL protocol; dbt-redshift's driver is not needed
+
+from analytics_platform.lib.datasets import LOAD_COLUMNS, Dataset
+from analytics_platform.lib.objects import LandingObject
+from analytics_platform.lib.warehouses.base import WarehouseConfig
+from analytics_platform.lib.warehouses.files import LocalFile, sql_identifier, sql_literal
+from analytics_platform.lib.warehouses.postgres import (
+    DEFERRED_TABLE,
+    LEDGER_SCHEMA,
+    LEDGER_TABLE,
+    QUARANTINE_TABLE,
+    PostgresLoader,
+    file_fields,
+)
+
+TEXT = "VARCHAR(65535)"
+REDSHIFT_TYPES = {"VARCHAR": TEXT, "TEXT": TEXT, "STRING": TEXT, "DOUBLE": "DOUBLE PRECISION", "JSON": "SUPER"}
+MANIFEST_FOLDER = "_manifests"
+
+
+def redshift_type(data_type: str) -> str:
+    return REDSHIFT_TYPES.get(data_type, data_type)
+
+
+def redshift_time_format(strftime_format: str) -> str:
+    """strftime (the declaration's) -> Redshift's TIMEFORMAT: %m/%d/%Y %H:%M:%S -> MM/DD/YYYY HH:MI:SS."""
+    mapping = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "HH24", "%M": "MI", "%S": "SS", "%f": "US"}
+    for code, word in mapping.items():
+        strftime_format = strftime_format.replace(code, word)
+    return strftime_format
+
+
+def manifest_body(bucket: str, landing_objects: list[LandingObject]) -> bytes:
+    """The COPY manifest of exactly these files; each mandatory (a missing file fails the COPY)."""
+    entries = [
+        {"url": f"s3://{bucket}/{o.key}", "mandatory": True, "meta": {"content_length": o.size}}
+        for o in landing_objects
+    ]
+    return json.dumps({"entries": entries}, indent=1).encode()
+
+
+def copy_sql(dataset: Dataset, stage: str, manifest_url: str, iam_role: str, region: str,
+             compressed: bool, file_format: str) -> str:
+    """One COPY of a batch from its manifest into the staging table (declared columns, file order)."""
+    options = dataset.file_format
+    columns = ", ".join(sql_identifier(c.name) for c in dataset.columns)
+    parts = [
+        f"COPY {stage} ({columns})",
+        f"FROM {sql_literal(manifest_url)}",
+        f"IAM_ROLE {sql_literal(iam_role)}",
+        f"REGION {sql_literal(region)}",
+        "MANIFEST",
+    ]
+    if file_format == "csv":
+        parts += [f"CSV QUOTE AS {sql_literal(options.quote)}", f"DELIMITER AS {sql_literal(options.delimiter)}"]
+        if options.header:
+            parts.append("IGNOREHEADER 1")
+        parts.append("EMPTYASNULL")
+    elif file_format == "json":
+        parts.append("FORMAT AS JSON 'auto ignorecase'")
+    else:
+        parts = [p for p in parts if p != "MANIFEST"] + ["FORMAT AS PARQUET", "MANIFEST"]
+    if file_format != "parquet":
+        time_format = redshift_time_format(options.timestamp_format) if options.timestamp_format else "auto"
+        parts += [f"TIMEFORMAT {sql_literal(time_format)}", "DATEFORMAT 'auto'"]
+        if compressed:
+            parts.append("GZIP")
+    return "\n".join(parts)
+
+
+class RedshiftLoader(PostgresLoader):
+    data_errors = (psycopg2.InternalError, psycopg2.DataError)
+
+    def __init__(self, connection, s3_client, bucket: str, prefix: str, iam_role: str, region: str):
+        # No PostgresLoader.__init__: a different connection, the same bookkeeping reads.
+        super(PostgresLoader, self).__init__()
+        self._connection = connection
+        self._s3 = s3_client
+        self._bucket, self._prefix = bucket, prefix
+        self._iam_role, self._region = iam_role, region
+        self._create_bookkeeping_tables()
+
+    @classmethod
+    def from_config(cls, config: WarehouseConfig) -> RedshiftLoader:
+        from analytics_platform.settings import load_settings
+
+        settings = load_settings()
+        if not config.redshift_iam_role:
+            raise ValueError("ANALYTICS_REDSHIFT_IAM_ROLE is required: the role Redshift assumes to read S3")
+        connection = psycopg2.connect(
+            host=config.redshift_host, port=int(config.redshift_port), user=config.redshift_user,
+            password=os.environ.get("REDSHIFT_PASSWORD", ""), dbname=config.redshift_database,
+            application_name="analytics-platform-ingestion",
+        )
+        connection.autocommit = True
+        import boto3
+
+        s3_client = boto3.client("s3", region_name=config.aws_region, endpoint_url=settings.s3_endpoint_url)
+        return cls(connection, s3_client, settings.landing_bucket, settings.landing_prefix,
+                   config.redshift_iam_role, config.aws_region)
+
+    def _create_bookkeeping_tables(self) -> None:
+        self._execute(f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}")
+        common = (f"dataset {TEXT} NOT NULL, s3_key {TEXT} NOT NULL, etag {TEXT} NOT NULL, "
+                  "size_bytes BIGINT, last_modified TIMESTAMP")
+        self._execute(
+            f"CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} ({common}, rows BIGINT NOT NULL, "
+            f"loaded_at TIMESTAMP NOT NULL, run_id {TEXT}, superseded_at TIMESTAMP, PRIMARY KEY (s3_key, etag))"
+        )
+        self._execute(
+            f"CREATE TABLE IF NOT EXISTS {DEFERRED_TABLE} ({common}, reason {TEXT} NOT NULL, "
+            f"first_deferred_at TIMESTAMP NOT NULL, deferred_at TIMESTAMP NOT NULL, attempts INTEGER NOT NULL, "
+            f"run_id {TEXT}, PRIMARY KEY (s3_key, etag))"
+        )
+        self._execute(
+            f"CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} ({common}, reason {TEXT} NOT NULL, "
+            f"quarantined_at TIMESTAMP NOT NULL, run_id {TEXT}, PRIMARY KEY (s3_key, etag))"
+        )
+
+    def _create_raw_table(self, dataset: Dataset) -> None:
+        columns = [(c.name, redshift_type(c.data_type)) for c in dataset.columns]
+        columns += [(name, redshift_type(sql_type)) for name, sql_type, _ in LOAD_COLUMNS]
+        ddl = ", ".join(f"{sql_identifier(name)} {sql_type}" for name, sql_type in columns)
+        self._execute(f"CREATE SCHEMA IF NOT EXISTS {dataset.raw_schema}")
+        self._execute(f"CREATE TABLE IF NOT EXISTS {dataset.raw_table} ({ddl})")
+
+    # --- writes, inside the base class's transaction -------------------------------------------
+
+    def _record_quarantine(
+        self, dataset: Dataset, landing_object: LandingObject, reason: str, at: datetime, run_id: str
+    ) -> None:
+        self._execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE s3_key = %s AND etag = %s",
+                      [landing_object.key, landing_object.etag])
+        self._execute(f"INSERT INTO {QUARANTINE_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                      [*file_fields(dataset, landing_object), reason, at, run_id])
+        self._clear_deferrals([landing_object])
+
+    def _record_deferral(
+        self, dataset: Dataset, landing_object: LandingObject, reason: str, at: datetime, run_id: str
+    ) -> None:
+        self._execute(
+            f"""UPDATE {DEFERRED_TABLE} SET reason = %s, deferred_at = %s, attempts = attempts + 1,
+                run_id = %s WHERE s3_key = %s AND etag = %s""",
+            [reason, at, run_id, landing_object.key, landing_object.etag],
+        )
+        self._execute(
+            f"""INSERT INTO {DEFERRED_TABLE}
+                SELECT %s, %s, %s, %s, %s, %s, %s, %s, 1, %s
+                WHERE NOT EXISTS (SELECT 1 FROM {DEFERRED_TABLE} WHERE s3_key = %s AND etag = %s)""",
+            [*file_fields(dataset, landing_object), reason, at, at, run_id, landing_object.key, landing_object.etag],
+        )
+
+    def _supersede(self, dataset: Dataset, keys: list[str], at: datetime) -> None:
+        [(previous,)] = self._fetchall(
+            f"SELECT count(*) FROM {LEDGER_TABLE} WHERE superseded_at IS NULL AND s3_key IN %s", [tuple(keys)]
+        )
+        if not previous:
+            return
+        self._execute(f"DELETE FROM {dataset.raw_table} WHERE _source_key IN %s", [tuple(keys)])
+        self._execute(
+            f"UPDATE {LEDGER_TABLE} SET superseded_at = %s WHERE superseded_at IS NULL AND s3_key IN %s",
+            [at, tuple(keys)],
+        )
+
+    def _record_in_ledger(
+        self, dataset: Dataset, loaded: list[tuple[LandingObject, int]], loaded_at: datetime, run_id: str
+    ) -> None:
+        with self._connection.cursor() as cursor:
+            for obj, rows in loaded:
+                cursor.execute(f"DELETE FROM {LEDGER_TABLE} WHERE s3_key = %s AND etag = %s", [obj.key, obj.etag])
+                cursor.execute(
+                    f"INSERT INTO {LEDGER_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, NULL)",
+                    [*file_fields(dataset, obj), rows, loaded_at, run_id],
+                )
+        self._clear_deferrals([obj for obj, _ in loaded])
+
+    def _insert_files(
+        self, dataset: Dataset, local_files: list[LocalFile], loaded_at: datetime
+    ) -> dict[str, int]:
+        objects = [f.landing_object for f in local_files]
+        manifest_key = f"{self._prefix}{MANIFEST_FOLDER}/{dataset.domain}/{dataset.name}/{uuid.uuid4().hex}.manifest"
+        self._s3.put_object(Bucket=self._bucket, Key=manifest_key, Body=manifest_body(self._bucket, objects))
+        stage = "_landing_stage"
+        declared = ", ".join(
+            f"{sql_identifier(c.name)} {redshift_type(c.data_type)}" for c in dataset.columns
+        )
+        self._execute(f"DROP TABLE IF EXISTS {stage}")
+        self._execute(f"CREATE TEMP TABLE {stage} ({declared})")
+        self._execute(copy_sql(dataset, stage, f"s3://{self._bucket}/{manifest_key}", self._iam_role,
+                               self._region, local_files[0].compressed, local_files[0].file_format))
+        counts = dict(self._fetchall(
+            "SELECT trim(filename), sum(lines_scanned) FROM stl_load_commits "
+            "WHERE query = pg_last_copy_id() GROUP BY 1"
+        ))
+        source_key = objects[0].key if len(objects) == 1 else manifest_key
+        names = [c.name for c in dataset.columns]
+        targets = ", ".join(map(sql_identifier, [*names, *(n for n, _, _ in LOAD_COLUMNS)]))
+        self._execute(
+            f"INSERT INTO {dataset.raw_table} ({targets}) SELECT {', '.join(map(sql_identifier, names))}, "
+            f"%s, row_number() OVER (), %s FROM {stage}",
+            [source_key, loaded_at],
+        )
+        self._execute(f"DROP TABLE {stage}")
+        return {o.key: int(counts.get(f"s3://{self._bucket}/{o.key}", 0)) for o in objects}
+
+
+__all__ = ["RedshiftLoader", "copy_sql", "manifest_body", "redshift_time_format"]
