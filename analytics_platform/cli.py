@@ -6,7 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,11 +28,33 @@ event_log_storage:
   config:
     dagster_home:
       env: DAGSTER_HOME
+# Dead runs: a run whose worker process died (SIGKILL, the OOM killer) would otherwise stay
+# STARTED and hold its `warehouse` pool slot forever. The launcher below checks each started
+# run's worker pid (analytics_platform/local/instance.py), run monitoring marks a dead one failed
+# within a poll interval, and its pool slots are freed a few seconds after it ends.
+run_launcher:
+  module: analytics_platform.local.instance
+  class: LocalRunLauncher
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 10
+  start_timeout_seconds: 300
+  max_resume_run_attempts: 0
+  free_slots_after_run_end_seconds: 5
+# A failed run is re-launched from its failure (up to twice), so landed files do not wait for a
+# new file to trigger the sensor again; a job opts out with the tag dagster/max_retries: 0.
+run_retries:
+  enabled: true
+  max_retries: 2
+# Run logs on the terminal of `make dev` / `dg launch` at INFO: DEBUG adds a line per step
+# event (hundreds per dbt build). DEBUG here brings them back.
+python_logs:
+  python_log_level: INFO
 telemetry:
   enabled: false
 """
 
-GOLD_TABLES = ("gold.gold_daily_sales", "gold.gold_daily_avg_rating", "gold.product_categories")
+GOLD_MODELS = ("gold_daily_sales", "gold_daily_avg_rating", "product_categories")
 
 
 def say(message: str) -> None:
@@ -51,22 +73,53 @@ def ensure_dagster_home(settings: Settings) -> Path:
     return settings.dagster_home
 
 
+DOTENV_HEADER = """\
+# Written by `analytics-platform` (make demo / make dev / make manifest); not committed (the
+# path is this clone's). `dg launch ...` and `dagster ...` run from this folder read it, so they
+# record their runs in the instance `make dev` serves, with its dagster.yaml (telemetry off).
+# A variable exported in the shell wins over the value here.
+"""
+
+
+def write_dotenv(directory: Path, variables: dict[str, str]) -> Path:
+    """A `.env` that Dagster's CLI loads from its working directory (dagster/_cli/utils.py
+    `_inject_local_env_file`, before it opens the instance). `${NAME:-value}`: python-dotenv
+    expands it to the exported value when there is one, so `.env` never overrides the shell."""
+    path = directory / ".env"
+    lines = [f"{name}=${{{name}:-{value}}}" for name, value in variables.items()]
+    path.write_text(DOTENV_HEADER + "\n".join(lines) + "\n")
+    return path
+
+
+def write_repo_dotenv(settings: Settings) -> None:
+    """Only for the clone's own instance: a test's or benchmark's settings leave `.env` alone."""
+    if settings.dagster_home == load_settings({}).dagster_home:
+        ensure_dagster_home(settings)  # `dg` refuses a DAGSTER_HOME that does not exist
+        write_dotenv(REPO_ROOT, {"DAGSTER_HOME": str(settings.dagster_home)})
+
+
+def quiet_logs(verbose: bool) -> None:
+    """The local S3 server logs every request (werkzeug's access log): off unless --verbose."""
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
 def require_local(settings: Settings, command: str) -> None:
-    if not (settings.is_local and settings.uses_loopback_s3 and settings.dbt_target == "local"):
+    if not (settings.is_local and settings.uses_loopback_s3 and settings.warehouse_type == "duckdb"):
         sys.exit(
             f"`{command}` runs on the embedded defaults only (ANALYTICS_ENV=local, a loopback "
-            f"S3 endpoint, dbt target 'local'); got env={settings.environment!r}, "
-            f"endpoint={settings.s3_endpoint_url!r}, target={settings.dbt_target!r}."
+            f"S3 endpoint, ANALYTICS_WAREHOUSE=duckdb); got env={settings.environment!r}, "
+            f"endpoint={settings.s3_endpoint_url!r}, warehouse={settings.warehouse_type!r}."
         )
 
 
 @contextmanager
 def running_local_s3(settings: Settings):
-    """Start (or reuse) the local S3 server and point the process environment at it."""
+    """Start (or reuse) the local S3 server; yields the settings pointing at it."""
     from analytics_platform.local.s3_server import local_s3_server
 
     with local_s3_server(settings.s3_endpoint_url) as endpoint:
-        os.environ["ANALYTICS_S3_ENDPOINT_URL"] = endpoint
         yield replace(settings, s3_endpoint_url=endpoint)
 
 
@@ -101,8 +154,9 @@ def seed_landing_bucket(settings: Settings, only_if_empty: bool) -> int:
 def cmd_prepare(settings: Settings, _args) -> int:
     from analytics_platform.lib.dbt_project import prepare_manifest
 
-    say(f"parsing the dbt project (target {settings.dbt_target}) ...")
+    say(f"parsing the dbt project (target {settings.dbt_target}, env {settings.environment}) ...")
     say(f"manifest written to {prepare_manifest(settings)}")
+    write_repo_dotenv(settings)
     return 0
 
 
@@ -119,14 +173,15 @@ def cmd_demo(settings: Settings, args) -> int:
 
         import dagster as dg
 
-        # Imported only now: the code location reads the environment running_local_s3 just set.
-        from analytics_platform.definitions import defs
+        from analytics_platform.defs import build_definitions
 
-        job = defs.resolve_job_def("landing_to_gold")
+        job = build_definitions(local).resolve_job_def("landing_to_gold")
         say("running job landing_to_gold (ingestion -> bronze -> silver -> gold, with checks) ...")
         result = job.execute_in_process(
             instance=dg.DagsterInstance.get(),
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "INFO"}}}
+            },
             raise_on_error=False,
         )
     print_summary(settings, result)
@@ -141,20 +196,21 @@ def print_summary(settings: Settings, result) -> None:
     say(f"asset checks: {len(checks) - len(failed)} passed, {len(failed)} failed")
     for check in failed:
         print(f"    failed: {check.asset_key.to_user_string()} {check.check_name} ({check.severity.value})")
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+    from analytics_platform.lib.warehouses import open_loader
+
+    with open_loader(settings) as loader:
         print("\nIngestion ledger (all runs):")
-        for dataset, files, rows in con.execute(
-            "SELECT dataset, count(*), sum(rows) FROM raw._ingestion_ledger GROUP BY 1 ORDER BY 1"
-        ).fetchall():
-            print(f"    {dataset:<10} {files:>5} files {rows:>9,} rows")
-        quarantined = con.execute(
-            "SELECT s3_key, reason FROM raw._ingestion_quarantine ORDER BY s3_key"
-        ).fetchall()
-        print(f"\nQuarantined files: {len(quarantined)} (see `analytics-platform quarantine`)")
-        for key, reason in quarantined:
-            print(f"    {key}\n        {reason}")
+        for dataset, files, rows in loader.ledger_summary():
+            print(f"    {dataset:<20} {files:>5} files {rows:>9,} rows")
+        quarantined = sorted(loader.quarantined_files(), key=lambda q: q.key)
+    print(f"\nQuarantined files: {len(quarantined)} (see `analytics-platform quarantine`)")
+    for record in quarantined:
+        print(f"    {record.key}\n        {record.reason}")
+    # The gold summary reads the demo's local DuckDB warehouse directly, at dbt's relation names.
+    gold = _relations(settings, GOLD_MODELS)
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         print("\nGold tables:")
-        for table in GOLD_TABLES:
+        for table in gold.values():
             try:
                 count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 print(f"    {table:<32} {count:>6} rows")
@@ -162,7 +218,7 @@ def print_summary(settings: Settings, result) -> None:
                 print(f"    {table:<32}  (not built)")
         try:
             rows = con.execute(
-                "SELECT order_date, orders, units, revenue FROM gold.gold_daily_sales "
+                f"SELECT order_date, orders, units, revenue FROM {gold['gold_daily_sales']} "
                 "ORDER BY order_date DESC LIMIT 5"
             ).fetchall()
         except duckdb.CatalogException:
@@ -178,8 +234,25 @@ def print_summary(settings: Settings, result) -> None:
     )
 
 
+def _relations(settings: Settings, models: tuple[str, ...]) -> dict[str, str]:
+    """model name -> schema.table as the parsed dbt project names it (the schema may depend on
+    ANALYTICS_ENV), falling back to the bare name."""
+    from analytics_platform.lib.dbt_project import load_manifest
+
+    found = {}
+    for node in load_manifest(settings).get("nodes", {}).values():
+        if node.get("name") in models and node.get("resource_type") in {"model", "seed", "snapshot"}:
+            found[node["name"]] = f"{node['schema']}.{node.get('alias') or node['name']}"
+    return {model: found.get(model, model) for model in models}
+
+
+STOP_GRACE_SECONDS = 5.0
+
+
 def cmd_dev(settings: Settings, args) -> int:
     require_local(settings, "dev")
+    if args.s3_port is not None:
+        settings = replace(settings, s3_endpoint_url=f"http://127.0.0.1:{args.s3_port}")
     home = ensure_dagster_home(settings)
     cmd_prepare(settings, args)
     with running_local_s3(settings) as local:
@@ -190,12 +263,60 @@ def cmd_dev(settings: Settings, args) -> int:
         command = [
             str(Path(sys.executable).with_name("dagster")), "dev",
             "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(args.port),
+            "--log-level", "debug" if args.verbose else "info",
         ]
         say(f"DAGSTER_HOME={home}; starting: {' '.join(command)}")
+        say(f"UI: http://127.0.0.1:{args.port}  (Ctrl-C stops the UI, daemon, code server and S3)")
+        # The code location reads its settings from the environment: these, S3 included.
+        return run_process_group(command, env={**os.environ, **local.to_environment()})
+
+
+def run_process_group(command: list[str], env: dict[str, str]) -> int:
+    """Run `command` in its own process group until it exits, or until Ctrl-C / SIGTERM: then
+    SIGTERM the whole group (`dagster dev` and the webserver, daemon, code server and run
+    processes it started, which share the group), SIGKILL what is left after
+    STOP_GRACE_SECONDS. `dagster dev` alone waits up to a minute for its children."""
+    import signal
+    import time
+
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True)
+    stopping = []
+
+    def stop(signum, _frame):
+        stopping.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        say("stopping dagster dev and everything it started ...")
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _stop_group(process, time)
+
+
+def _stop_group(process: subprocess.Popen, time) -> None:
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    while time.monotonic() < deadline:
         try:
-            return subprocess.call(command, cwd=REPO_ROOT)
-        except KeyboardInterrupt:
-            return 0
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        process.poll()
+        time.sleep(0.1)
+    else:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.poll()
 
 
 def cmd_serve_s3(settings: Settings, _args) -> int:
@@ -236,21 +357,30 @@ def cmd_graph(settings: Settings, _args) -> int:
 
 
 def cmd_quarantine(settings: Settings, _args) -> int:
-    if not settings.duckdb_path.exists():
+    if settings.warehouse_type == "duckdb" and not settings.duckdb_path.exists():
         say(f"no warehouse at {settings.duckdb_path} yet")
         return 0
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        rows = con.execute(
-            "SELECT quarantined_at, dataset, s3_key, etag, reason FROM raw._ingestion_quarantine "
-            "ORDER BY quarantined_at"
-        ).fetchall()
-    for quarantined_at, dataset, key, etag, reason in rows:
-        print(f"{quarantined_at:%Y-%m-%d %H:%M:%S}  {dataset:<9} {key} (etag {etag})\n    {reason}")
+    from analytics_platform.lib.warehouses import open_loader
+
+    with open_loader(settings) as loader:
+        rows = loader.quarantined_files()
+    for record in rows:
+        print(
+            f"{record.quarantined_at:%Y-%m-%d %H:%M:%S}  {record.dataset:<20} {record.key} "
+            f"(etag {record.etag})\n    {record.reason}"
+        )
     say(
         f"{len(rows)} quarantined file(s). The objects stay in S3 untouched; upload a corrected "
         "file (new content = new ETag) to load it."
     )
     return 0
+
+
+def cmd_codegen(settings: Settings, args: argparse.Namespace) -> int:
+    from analytics_platform.lib.codegen import run_codegen
+
+    return run_codegen(settings, args.domain, args.dataset, args.sample, delimiter=args.delimiter,
+                       header=args.header, overwrite=args.overwrite)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,11 +390,30 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="local S3 + sample data + the whole job, then a summary")
     demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse file")
     dev = commands.add_parser("dev", help="local S3 (seeded) + `dagster dev` on the same warehouse")
-    dev.add_argument("--port", type=int, default=3000)
-    commands.add_parser("serve-s3", help="run the local S3 server (seeded) until Ctrl-C")
+    dev.add_argument("--port", type=int, default=3000, help="UI port (make dev PORT=...)")
+    dev.add_argument(
+        "--s3-port", type=int, default=None,
+        help="local S3 port (make dev S3_PORT=...); default: the port of ANALYTICS_S3_ENDPOINT_URL",
+    )
+    serve_s3 = commands.add_parser("serve-s3", help="run the local S3 server (seeded) until Ctrl-C")
+    for command in (demo, dev, serve_s3):
+        command.add_argument(
+            "--verbose", action="store_true", default=os.environ.get("VERBOSE", "") not in {"", "0"},
+            help="S3 access logs and DEBUG logs on (also VERBOSE=1)",
+        )
     commands.add_parser("quarantine", help="list the files ingestion rejected, with the reason")
     commands.add_parser("graph", help="print the asset graph as text, layer by layer")
+    codegen = commands.add_parser(
+        "codegen", help="infer a dataset from a landed file: its declaration, bronze model and YAML stub"
+    )
+    codegen.add_argument("domain")
+    codegen.add_argument("dataset")
+    codegen.add_argument("--sample", required=True, help="a local file, s3://bucket/key, or a key in the landing bucket")
+    codegen.add_argument("--delimiter", default=None, help="default: detected (| tab , ;)")
+    codegen.add_argument("--header", default=None, action=argparse.BooleanOptionalAction, help="default: detected")
+    codegen.add_argument("--overwrite", action="store_true", help="replace the model files if they exist")
     args = parser.parse_args(argv)
+    quiet_logs(getattr(args, "verbose", False))
     handler = {
         "prepare": cmd_prepare,
         "demo": cmd_demo,
@@ -272,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         "serve-s3": cmd_serve_s3,
         "quarantine": cmd_quarantine,
         "graph": cmd_graph,
+        "codegen": cmd_codegen,
     }[args.command]
     return handler(load_settings(), args)
 

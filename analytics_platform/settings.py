@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
@@ -16,6 +16,16 @@ from urllib.parse import urlparse
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_STATE_DIR = REPO_ROOT / ".local"
 DEFAULT_LOCAL_S3_ENDPOINT = "http://127.0.0.1:4566"
+ENVIRONMENTS = ("local", "dev", "branch", "production")
+WAREHOUSE_TYPES = ("duckdb", "postgres", "redshift", "databricks", "spark")
+"""Each also names the dbt target (dbt_project/profiles.yml) of the same warehouse."""
+POSTGRES_VARIABLES = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD",
+                      "POSTGRES_DATABASE", "POSTGRES_SCHEMA")
+REDSHIFT_VARIABLES = ("REDSHIFT_HOST", "REDSHIFT_PORT", "REDSHIFT_USER", "REDSHIFT_PASSWORD",
+                      "REDSHIFT_DATABASE", "REDSHIFT_SCHEMA")
+DBT_VARIABLES = ("ANALYTICS_ENV", "ANALYTICS_WAREHOUSE", "ANALYTICS_DUCKDB_PATH",
+                 *POSTGRES_VARIABLES, *REDSHIFT_VARIABLES)
+"""The variables dbt_project/profiles.yml and its macros read."""
 WAREHOUSE_POOL = "warehouse"
 """Every op that writes (or, on DuckDB, even reads) the warehouse runs in this Dagster pool.
 
@@ -32,12 +42,30 @@ class Settings:
     landing_bucket: str
     landing_prefix: str
     duckdb_path: Path
-    dbt_target: str
+    warehouse_type: str
     dbt_project_dir: Path
     dagster_home: Path
     partitions_start_date: str = "2026-10-01"  # the sample data's first day
     dbt_docs_dir: Path = LOCAL_STATE_DIR / "dbt_docs"
     dbt_docs_s3_prefix: str | None = None  # s3://bucket/prefix
+    # PostgreSQL (ANALYTICS_WAREHOUSE=postgres; also dbt's `postgres` target, profiles.yml).
+    postgres_host: str = "localhost"
+    postgres_port: int = 5432
+    postgres_user: str = "postgres"
+    postgres_password: str = field(default="", repr=False)  # never printed
+    postgres_database: str = "analytics"
+    postgres_schema: str = "analytics"
+    # Redshift (ANALYTICS_WAREHOUSE=redshift): the cluster, and what its COPY needs: an IAM role
+    # the cluster assumes to read the landing bucket (ANALYTICS_REDSHIFT_IAM_ROLE); region = AWS_REGION.
+    redshift_host: str = "localhost"
+    redshift_port: int = 5439
+    redshift_user: str = "unset"
+    redshift_password: str = field(default="", repr=False)  # never printed
+    redshift_database: str = "dev"
+    redshift_schema: str = "analytics"
+    redshift_iam_role: str = ""
+    # Where the published docs site is browsed: each dbt asset links to its page there.
+    dbt_docs_url: str = "http://127.0.0.1:8080/"  # `python -m http.server 8080 --directory .local/dbt_docs`
 
     @property
     def is_local(self) -> bool:
@@ -48,19 +76,54 @@ class Settings:
         host = urlparse(self.s3_endpoint_url or "").hostname or ""
         return host in {"127.0.0.1", "localhost", "::1"}
 
-    def dbt_env(self) -> dict[str, str]:
-        """Variables profiles.yml reads, with this object's values (absolute paths)."""
+    @property
+    def dbt_target(self) -> str:
+        """The dbt target of the warehouse: profiles.yml names each output by warehouse type."""
+        return self.warehouse_type
+
+    def to_environment(self) -> dict[str, str]:
+        """The environment variables that reproduce these settings: `load_settings`' inverse
+        (for a subprocess: dbt, `dagster dev`, a benchmark child)."""
         return {
+            "ANALYTICS_ENV": self.environment,
+            "ANALYTICS_S3_ENDPOINT_URL": self.s3_endpoint_url or "",
+            "AWS_REGION": self.aws_region,
+            "ANALYTICS_LANDING_BUCKET": self.landing_bucket,
+            "ANALYTICS_LANDING_PREFIX": self.landing_prefix,
             "ANALYTICS_DUCKDB_PATH": str(self.duckdb_path),
-            "ANALYTICS_DBT_TARGET": self.dbt_target,
+            "ANALYTICS_WAREHOUSE": self.warehouse_type,
+            "ANALYTICS_DBT_PROJECT_DIR": str(self.dbt_project_dir),
+            "DAGSTER_HOME": str(self.dagster_home),
+            "ANALYTICS_PARTITIONS_START_DATE": self.partitions_start_date,
+            "ANALYTICS_DBT_DOCS_DIR": str(self.dbt_docs_dir),
+            "ANALYTICS_DBT_DOCS_S3_PREFIX": self.dbt_docs_s3_prefix or "",
+            "POSTGRES_HOST": self.postgres_host,
+            "POSTGRES_PORT": str(self.postgres_port),
+            "POSTGRES_USER": self.postgres_user,
+            "POSTGRES_PASSWORD": self.postgres_password,
+            "POSTGRES_DATABASE": self.postgres_database,
+            "POSTGRES_SCHEMA": self.postgres_schema,
+            "REDSHIFT_HOST": self.redshift_host,
+            "REDSHIFT_PORT": str(self.redshift_port),
+            "REDSHIFT_USER": self.redshift_user,
+            "REDSHIFT_PASSWORD": self.redshift_password,
+            "REDSHIFT_DATABASE": self.redshift_database,
+            "REDSHIFT_SCHEMA": self.redshift_schema,
+            "ANALYTICS_REDSHIFT_IAM_ROLE": self.redshift_iam_role,
+            "ANALYTICS_DBT_DOCS_URL": self.dbt_docs_url,
         }
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     environment = env.get("ANALYTICS_ENV", "local").strip().lower() or "local"
-    if environment not in {"local", "production"}:
-        raise ValueError(f"ANALYTICS_ENV must be 'local' or 'production', got {environment!r}")
+    if environment not in ENVIRONMENTS:
+        raise ValueError(f"ANALYTICS_ENV must be one of {', '.join(ENVIRONMENTS)}; got {environment!r}")
+    warehouse_type = env.get("ANALYTICS_WAREHOUSE", "duckdb").strip().lower() or "duckdb"
+    if warehouse_type not in WAREHOUSE_TYPES:
+        raise ValueError(
+            f"ANALYTICS_WAREHOUSE must be one of {', '.join(WAREHOUSE_TYPES)}; got {warehouse_type!r}"
+        )
 
     endpoint_default = DEFAULT_LOCAL_S3_ENDPOINT if environment == "local" else ""
     endpoint = env.get("ANALYTICS_S3_ENDPOINT_URL", endpoint_default).strip() or None
@@ -75,7 +138,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         duckdb_path=Path(
             env.get("ANALYTICS_DUCKDB_PATH", str(LOCAL_STATE_DIR / "warehouse.duckdb"))
         ).resolve(),
-        dbt_target=env.get("ANALYTICS_DBT_TARGET", "local").strip(),
+        warehouse_type=warehouse_type,
         dbt_project_dir=Path(
             env.get("ANALYTICS_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))
         ).resolve(),
@@ -87,6 +150,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         dbt_docs_dir=Path(env.get("ANALYTICS_DBT_DOCS_DIR") or Settings.dbt_docs_dir).resolve(),
         dbt_docs_s3_prefix=_s3_prefix_setting(env, "ANALYTICS_DBT_DOCS_S3_PREFIX"),
+        postgres_host=env.get("POSTGRES_HOST") or Settings.postgres_host,
+        postgres_port=int(env.get("POSTGRES_PORT") or Settings.postgres_port),
+        postgres_user=env.get("POSTGRES_USER") or Settings.postgres_user,
+        postgres_password=env.get("POSTGRES_PASSWORD") or "",
+        postgres_database=env.get("POSTGRES_DATABASE") or Settings.postgres_database,
+        postgres_schema=env.get("POSTGRES_SCHEMA") or Settings.postgres_schema,
+        redshift_host=env.get("REDSHIFT_HOST") or Settings.redshift_host,
+        redshift_port=int(env.get("REDSHIFT_PORT") or Settings.redshift_port),
+        redshift_user=env.get("REDSHIFT_USER") or Settings.redshift_user,
+        redshift_password=env.get("REDSHIFT_PASSWORD") or "",
+        redshift_database=env.get("REDSHIFT_DATABASE") or Settings.redshift_database,
+        redshift_schema=env.get("REDSHIFT_SCHEMA") or Settings.redshift_schema,
+        redshift_iam_role=(env.get("ANALYTICS_REDSHIFT_IAM_ROLE") or "").strip(),
+        dbt_docs_url=(env.get("ANALYTICS_DBT_DOCS_URL") or "").strip() or Settings.dbt_docs_url,
     )
 
 
@@ -111,4 +188,5 @@ def _s3_prefix_setting(env: Mapping[str, str], name: str) -> str | None:
 
 def export_dbt_env(settings: Settings) -> None:
     """dbt runs as a subprocess that reads profiles.yml from the environment; keep them in step."""
-    os.environ.update(settings.dbt_env())
+    environment = settings.to_environment()
+    os.environ.update({name: environment[name] for name in DBT_VARIABLES})

@@ -12,7 +12,7 @@ from analytics_platform.defs.dbt import dbt_definitions
 from analytics_platform.defs.landing import landing_definitions
 from analytics_platform.defs.quality import quality_definitions
 from analytics_platform.defs.quality.freshness import with_freshness_by_layer
-from analytics_platform.lib.datasets import DATASETS
+from analytics_platform.lib.datasets import datasets_from_manifest
 from analytics_platform.lib.dbt_project import load_manifest
 from analytics_platform.settings import Settings
 
@@ -20,7 +20,7 @@ from analytics_platform.settings import Settings
 def build_definitions(settings: Settings) -> dg.Definitions:
     manifest = load_manifest(settings)
     merged = dg.Definitions.merge(
-        landing_definitions(settings, DATASETS),
+        landing_definitions(settings, datasets_from_manifest(manifest)),
         dbt_definitions(settings, manifest),
         quality_definitions(settings, manifest),
     )

@@ -28,7 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster._check as check
-from dagster import StringSource
+from dagster import DagsterEventType, DagsterRun, StringSource
+from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
@@ -104,3 +105,76 @@ class LocalSqliteEventLogStorage(SqliteEventLogStorage):
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value):
         return cls(inst_data=inst_data, **config_value)
+
+
+# --- run monitoring: a launcher that can tell a dead run worker ------------------------------
+#
+# Dagster's default launcher starts each run worker as a process on this machine (through the code
+# server) but cannot say whether it is still alive, so run monitoring never notices a worker
+# that was SIGKILLed (the OOM killer, a closed laptop lid is not one, `kill -9` is): the run stays
+# STARTED, keeps its `warehouse` pool slot, and every later run queues behind it forever. This
+# launcher answers run monitoring's health check from the pid the worker reports in its first
+# event ("Started process for run (pid: N)"): no such process, a zombie, or a process that started
+# after that event (the pid was reused) means the worker is gone; the monitoring daemon then marks
+# the run failed, the concurrency daemon frees its slots, and run retries re-launch it.
+# Selected by the dagster.yaml that `analytics-platform` writes (cli.DAGSTER_YAML).
+
+_WORKER_STARTED = ("Started process for run", "Started process for resuming job")
+
+
+class LocalRunLauncher(DefaultRunLauncher):
+    """The default launcher, plus a worker health check by pid (same machine only)."""
+
+    @property
+    def supports_check_run_worker_health(self) -> bool:
+        return True
+
+    def check_run_worker_health(self, run: DagsterRun) -> CheckRunHealthResult:
+        started = _worker_started(self._instance, run.run_id)
+        if started is None:
+            return CheckRunHealthResult(WorkerStatus.RUNNING, "no worker pid reported yet")
+        pid, reported_at = started
+        if process_is_alive(pid, started_before=reported_at):
+            return CheckRunHealthResult(WorkerStatus.RUNNING)
+        return CheckRunHealthResult(
+            WorkerStatus.FAILED, f"run worker process {pid} is gone (killed, e.g. by the OOM killer)"
+        )
+
+
+def _worker_started(instance, run_id: str) -> tuple[int, float] | None:
+    """(pid, timestamp) of the latest run worker of the run, from its engine events."""
+    latest = None
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+        event = entry.dagster_event
+        if event is None or event.step_key or not (event.message or "").startswith(_WORKER_STARTED):
+            continue
+        pid = (event.engine_event_data.metadata or {}).get("pid")
+        if pid is not None:
+            latest = (int(pid.value), entry.timestamp)
+    return latest
+
+
+def process_is_alive(pid: int, started_before: float | None = None) -> bool:
+    """Whether `pid` is a live (not zombie) process, started no later than `started_before`
+    (seconds since the epoch) when given and /proc can tell."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): existence is all we can tell
+    if fields[0] in ("Z", "X"):
+        return False
+    if started_before is not None:
+        boot_time = next(
+            int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
+        )
+        process_started = boot_time + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        if process_started > started_before + 2:
+            return False  # the pid now belongs to a newer process
+    return True

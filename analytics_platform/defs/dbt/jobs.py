@@ -3,7 +3,7 @@
 - `landing_to_gold`: every materializable asset except the docs site, no partition. The daily
   partitioned incremental facts are in it too: Dagster runs unpartitioned assets and assets of
   one partitions definition in one job, and a run without a partition builds the facts the
-  ordinary dbt incremental way (dbt_project/macros/incremental.sql). Launched with a partition
+  ordinary dbt incremental way (dbt_project/macros/incremental/scope.sql). Launched with a partition
   (key or range), the facts are rebuilt for those days and everything else as usual.
 - `dbt_incremental_daily`: the incremental facts and everything downstream, partitioned by day;
   its schedule rebuilds yesterday each night (late rows of the day just closed).

@@ -10,15 +10,15 @@ from analytics_platform.lib.datasets import LOAD_COLUMNS, Dataset
 from analytics_platform.lib.ingestion import ingest_dataset
 from analytics_platform.settings import WAREHOUSE_POOL
 
-LANDING_GROUP = "landing"
+DEFERRED_FILES_METADATA = "files_deferred"
 
 
 def _raw_table_spec(dataset: Dataset) -> dg.AssetSpec:
-    columns = [dg.TableColumn(c.name, c.sql_type.lower(), description=c.description) for c in dataset.columns]
+    columns = [dg.TableColumn(c.name, c.data_type.lower(), description=c.description) for c in dataset.columns]
     columns += [dg.TableColumn(name, sql_type.lower(), description=text) for name, sql_type, text in LOAD_COLUMNS]
     return dg.AssetSpec(
         key=dataset.asset_key,
-        group_name=LANDING_GROUP,
+        group_name=dataset.group_name,
         description=f"{dataset.description} Raw rows as landed, one load per file.",
         kinds={"s3", "duckdb"},
         tags={"layer": "raw"},
@@ -68,20 +68,25 @@ def _ingest(
                 context.run.run_id,
                 context.log,
             )
-            quarantined = [
-                f"{o.landing_object.key}: {o.quarantine_reason}" for o in summary.quarantined
-            ]
+            # Reasons start with the file's s3:// location already.
+            quarantined = [o.quarantine_reason for o in summary.quarantined]
+            deferred = [o.deferred_reason for o in summary.deferred]
             yield dg.MaterializeResult(
                 asset_key=dataset.asset_key,
                 metadata={
                     "files_listed": summary.files_listed,
                     "files_loaded": len(summary.loaded),
                     "files_quarantined": len(summary.quarantined),
+                    # The landing sensor retries a dataset whose last run deferred files.
+                    DEFERRED_FILES_METADATA: len(deferred),
                     "rows_loaded": summary.rows_loaded,
                     "bytes_loaded": summary.bytes_loaded,
                     "dagster/row_count": loader.row_count(dataset),
                     "quarantined_files": dg.MetadataValue.md(
                         "\n".join(f"- `{line}`" for line in quarantined) or "none"
+                    ),
+                    "deferred_files": dg.MetadataValue.md(
+                        "\n".join(f"- `{line}`" for line in deferred) or "none"
                     ),
                 },
             )

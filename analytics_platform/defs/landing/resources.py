@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
@@ -12,17 +10,46 @@ from analytics_platform.settings import Settings
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Where raw tables are loaded; `target` names the dbt target of the same warehouse."""
+    """Where raw tables are loaded, by warehouse type (the type also names the dbt target).
 
-    target: str
-    duckdb_path: str
+    One field per setting an engine needs; a new engine adds its own (host, catalog, ...) here and
+    in `from_settings`.
+    """
+
+    warehouse_type: str = "duckdb"
+    duckdb_path: str = ""
+    # PostgreSQL and Redshift: where to connect. Passwords are not resource config (the UI shows
+    # it): the loaders read POSTGRES_PASSWORD / REDSHIFT_PASSWORD from the environment.
+    postgres_host: str = "localhost"
+    postgres_port: int = 5432
+    postgres_user: str = "postgres"
+    postgres_database: str = "analytics"
+    redshift_host: str = "localhost"
+    redshift_port: int = 5439
+    redshift_user: str = "unset"
+    redshift_database: str = "dev"
+    redshift_iam_role: str = ""
+    aws_region: str = "us-east-1"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
-        return cls(target=settings.dbt_target, duckdb_path=str(settings.duckdb_path))
+        return cls(
+            warehouse_type=settings.warehouse_type,
+            duckdb_path=str(settings.duckdb_path),
+            postgres_host=settings.postgres_host,
+            postgres_port=settings.postgres_port,
+            postgres_user=settings.postgres_user,
+            postgres_database=settings.postgres_database,
+            redshift_host=settings.redshift_host,
+            redshift_port=settings.redshift_port,
+            redshift_user=settings.redshift_user,
+            redshift_database=settings.redshift_database,
+            redshift_iam_role=settings.redshift_iam_role,
+            aws_region=settings.aws_region,
+        )
 
     def open_loader(self) -> WarehouseLoader:
-        return open_loader(self.target, Path(self.duckdb_path))
+        return open_loader(self)
 
 
 class LandingZone(dg.ConfigurableResource):

@@ -6,12 +6,15 @@ side by side so that a tick costs about one round trip to S3 per page rather tha
 """
 
 import hashlib
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from analytics_platform.defs.landing.assets import DEFERRED_FILES_METADATA
 from analytics_platform.defs.landing.resources import LandingZone
 from analytics_platform.lib.cursor import (
     FOLDER_PAGES_PER_TICK,
@@ -22,6 +25,14 @@ from analytics_platform.lib.datasets import Dataset, dataset_for_key
 from analytics_platform.lib.objects import list_landing_slice
 
 _S3_CLIENTS: dict[str, object] = {}
+RETRY_DEFERRED_AFTER = timedelta(minutes=10)
+"""A file S3 would not give (deleted, forbidden, changed between listing and download) is
+deferred, not settled; the sensor asks for another run of its dataset this long after."""
+TARGET_JOB = "ingest_and_build"
+FILES_ANNOUNCED_TAG = "analytics/files_announced"
+"""How many files this tick saw for the first time. The run loads those of them (and any other
+landed file) that the warehouse ledger has not loaded yet: a file loaded already, e.g. by
+`make demo`, is announced but not loaded again, and the run's ingestion says so."""
 
 
 def _s3_client(s3: S3Resource):
@@ -37,12 +48,19 @@ def _s3_client(s3: S3Resource):
 def build_landing_sensor(
     datasets: Sequence[Dataset], default_status: dg.DefaultSensorStatus
 ) -> dg.SensorDefinition:
-    raw_keys = [dataset.asset_key for dataset in datasets]
-
     @dg.sensor(
         name="landing_files_sensor",
         description="Starts ingestion, and the dbt models downstream of it, when files land in S3.",
-        target=dg.AssetSelection.assets(*raw_keys).downstream().materializable(),
+        # A named job, not an AssetSelection (the sensor page shows its target): each run
+        # request narrows it to the landed datasets and everything downstream of them.
+        target=dg.define_asset_job(
+            name=TARGET_JOB,
+            selection=_built_after(datasets),
+            description=(
+                "What the landing sensor starts: the ingestion of the datasets with new files "
+                "and every asset downstream of them (each run narrows it to what landed)."
+            ),
+        ),
         minimum_interval_seconds=30,
         default_status=default_status,
     )
@@ -83,17 +101,14 @@ def build_landing_sensor(
             if dataset is None:
                 context.log.warning(
                     f"s3://{landing_zone.bucket}/{landing_object.key} is not under a known dataset "
-                    f"folder ({', '.join(d.name for d in datasets)}): it will not be loaded"
+                    f"folder ({', '.join(d.qualified_name for d in datasets)}): it will not be loaded"
                 )
                 continue
-            new_by_dataset.setdefault(dataset.name, (dataset, []))[1].append(landing_object)
+            new_by_dataset.setdefault(dataset.qualified_name, (dataset, []))[1].append(landing_object)
 
+        asset_graph = context.repository_def.asset_graph
         if new_by_dataset:
-            selection = (
-                dg.AssetSelection.assets(*(d.asset_key for d, _ in new_by_dataset.values()))
-                .downstream()
-                .materializable()
-            )
+            selection = _built_after([d for d, _ in new_by_dataset.values()])
             digest = hashlib.sha256(
                 "\n".join(
                     sorted(f"{o.key}@{o.etag}" for _, objs in new_by_dataset.values() for o in objs)
@@ -101,13 +116,57 @@ def build_landing_sensor(
             ).hexdigest()[:16]
             yield dg.RunRequest(
                 run_key=f"landing-{digest}",
-                asset_selection=list(selection.resolve(context.repository_def.asset_graph)),
+                asset_selection=list(selection.resolve(asset_graph)),
                 tags={
                     "analytics/trigger": "landing_files_sensor",
-                    "analytics/new_files": str(sum(len(objs) for _, objs in new_by_dataset.values())),
+                    FILES_ANNOUNCED_TAG: str(
+                        sum(len(objs) for _, objs in new_by_dataset.values())
+                    ),
                     "analytics/datasets": ",".join(sorted(new_by_dataset)),
+                },
+            )
+        retry = _deferred_files_due(context.instance, datasets)
+        if retry:
+            yield dg.RunRequest(
+                # One retry per run that deferred files: a retry that defers again is retried
+                # RETRY_DEFERRED_AFTER later.
+                run_key="deferred-retry-" + ",".join(sorted(retry.values())),
+                asset_selection=list(_built_after(list(retry)).resolve(asset_graph)),
+                tags={
+                    "analytics/trigger": "landing_files_sensor",
+                    "analytics/retry_of_deferred_files": ",".join(
+                        sorted(d.qualified_name for d in retry)
+                    ),
                 },
             )
         context.update_cursor(next_cursor.serialize())
 
     return landing_files_sensor
+
+
+def _built_after(datasets: Sequence[Dataset]) -> dg.AssetSelection:
+    """The ingestion of `datasets`, everything downstream of it, and the dbt seeds those models
+    read (cheap, and on a fresh warehouse nothing else builds them before the first run)."""
+    downstream = dg.AssetSelection.assets(*(d.asset_key for d in datasets)).downstream()
+    seeds = downstream.upstream() & dg.AssetSelection.tag("materialized", "seed")
+    return (downstream | seeds).materializable()
+
+
+def _deferred_files_due(
+    instance: dg.DagsterInstance, datasets: Sequence[Dataset]
+) -> dict[Dataset, str]:
+    """Datasets whose latest ingestion deferred files (S3 refused or changed them mid-run) at
+    least RETRY_DEFERRED_AFTER ago, with the id of that run. Read from the event log (one query
+    for all datasets), never from the warehouse, so a tick stays cheap and lock-free."""
+    events = instance.get_latest_materialization_events([d.asset_key for d in datasets])
+    due = {}
+    for dataset in datasets:
+        event = events.get(dataset.asset_key)
+        materialization = event.asset_materialization if event else None
+        if materialization is None:
+            continue
+        deferred = materialization.metadata.get(DEFERRED_FILES_METADATA)
+        waited = time.time() - event.timestamp
+        if deferred is not None and deferred.value and waited >= RETRY_DEFERRED_AFTER.total_seconds():
+            due[dataset] = event.run_id
+    return due
