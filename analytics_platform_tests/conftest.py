@@ -1,24 +1,23 @@
-"""Shared fixtures: a real S3 API (moto server on loopback) and a real DuckDB file per test."""
+"""Shared fixtures: a real S3 API (moto server on loopback), a real DuckDB file per test, one
+PostgreSQL server per session. Plain helpers live in helpers.py."""
 
 from __future__ import annotations
 
-import uuid
+import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
-from analytics_platform.defs.landing.assets import build_ingestion_assets
 from analytics_platform.defs.landing.resources import (
-    LandingZone,
-    WarehouseResource,
     build_s3_resource,
 )
-from analytics_platform.lib.datasets import DATASETS
 from analytics_platform.local.s3_server import local_s3_server
-from analytics_platform.settings import Settings, load_settings
+from analytics_platform.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from .helpers import PG_BIN, as_postgres, free_port, make_settings, prepared_manifest
 
 
 @pytest.fixture(scope="session")
@@ -27,33 +26,10 @@ def s3_endpoint() -> str:
         yield endpoint
 
 
-def make_settings(directory: Path, s3_endpoint: str) -> Settings:
-    """Settings for one isolated platform: its own bucket, warehouse file and Dagster home."""
-    environment = {
-        "ANALYTICS_ENV": "local",
-        "ANALYTICS_S3_ENDPOINT_URL": s3_endpoint,
-        "ANALYTICS_LANDING_BUCKET": f"landing-{uuid.uuid4().hex[:12]}",
-        "ANALYTICS_DUCKDB_PATH": str(directory / "warehouse.duckdb"),
-        "DAGSTER_HOME": str(directory / "dagster_home"),
-    }
-    return load_settings(environment)
-
-
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """The environment variables that reproduce `settings` in a subprocess."""
-    return {
-        "ANALYTICS_ENV": settings.environment,
-        "ANALYTICS_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
-        "ANALYTICS_LANDING_BUCKET": settings.landing_bucket,
-        "ANALYTICS_DUCKDB_PATH": str(settings.duckdb_path),
-        "DAGSTER_HOME": str(settings.dagster_home),
-    }
-
-
 @pytest.fixture
 def settings(tmp_path: Path, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     settings = make_settings(tmp_path, s3_endpoint)
-    for name, value in settings_environment(settings).items():
+    for name, value in settings.to_environment().items():
         monkeypatch.setenv(name, value)
     return settings
 
@@ -67,27 +43,42 @@ def s3_client(settings: Settings):
 
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
-    """dbt parse once per session: it needs no warehouse, so every test can share it."""
-    from analytics_platform.lib.dbt_project import prepare_manifest
-
-    with pytest.MonkeyPatch.context() as patch:
-        # prepare_manifest exports the dbt variables; keep them from leaking into other tests.
-        for name in ("ANALYTICS_DUCKDB_PATH", "ANALYTICS_DBT_TARGET"):
-            patch.delenv(name, raising=False)
-        return prepare_manifest(load_settings())
+    return prepared_manifest()
 
 
-def landing_resources(settings: Settings) -> dict:
-    """The resources the ingestion assets need, for `settings`' bucket and warehouse."""
-    return {
-        "s3": build_s3_resource(settings),
-        "landing_zone": LandingZone(bucket=settings.landing_bucket, prefix=settings.landing_prefix),
-        "warehouse": WarehouseResource(target="local", duckdb_path=str(settings.duckdb_path)),
-    }
+# --- one throwaway PostgreSQL 15 server per test session ------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_server() -> dict[str, str]:
+    """A PostgreSQL cluster on 127.0.0.1 for the whole session (superuser `postgres`, trust
+    authentication for local sockets, md5 for TCP logins of other roles, so role passwords are
+    real). Each test module takes its own database: `postgres_database(server, name)`."""
+    if not (PG_BIN / "initdb").exists():
+        # Never a silent skip in CI: .ci/run installs the server, so its absence is a defect.
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries not installed (.ci/run installs `postgresql`)")
+        pytest.skip("PostgreSQL server binaries not installed: apt-get install postgresql")
+    # Not under pytest's tmp root: the `postgres` user must be able to reach it.
+    root = Path(tempfile.mkdtemp(prefix="analytics-postgres-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    data, port = root / "data", free_port()
+    subprocess.run(as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"),
+                   check=True, capture_output=True)
+    # The superuser connects without a password; every other role must give its password.
+    (root / "hba").write_text("host all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 md5\n"
+                              "local all all trust\n")
+    if os.geteuid() == 0:
+        shutil.chown(root / "hba", "postgres")
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c hba_file={root / 'hba'}"
+    subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"),
+                   check=True, capture_output=True)
+    try:
+        yield {"POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": str(port), "POSTGRES_USER": "postgres",
+               "POSTGRES_DATABASE": "postgres"}
+    finally:
+        subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"),
+                       check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
-def run_ingestion(settings: Settings, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    """One run of the ingestion assets (every dataset) on an ephemeral instance."""
-    return dg.materialize(
-        [build_ingestion_assets(DATASETS)], resources=landing_resources(settings), raise_on_error=raise_on_error
-    )

@@ -25,14 +25,14 @@ from analytics_platform.defs.dbt.assets import incremental_dbt_args
 from analytics_platform.defs.dbt.docs import DOCS_ASSET_KEY, DocsDestination, publish
 from analytics_platform.defs.landing.resources import build_s3_resource
 from analytics_platform.lib.partitions import daily_partitions
-from analytics_platform.local.sample_data.generator import (
+from analytics_platform.local.sample_data import (
     SampleSpec,
     generate_landing_files,
     upload_landing_files,
 )
 from analytics_platform.settings import WAREHOUSE_POOL, Settings
 
-from .conftest import REPO_ROOT, make_settings, settings_environment
+from .helpers import REPO_ROOT, make_settings
 
 SPEC = SampleSpec(days=4, orders_per_day=40, products=20, users=50, reviews_per_day=15)
 FACTS = {dg.AssetKey("silver_orders"), dg.AssetKey("silver_reviews")}
@@ -49,7 +49,7 @@ class Platform:
 def platform(tmp_path_factory, s3_endpoint, dbt_manifest):
     settings = make_settings(tmp_path_factory.mktemp("dbt_dagster"), s3_endpoint)
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in settings_environment(settings).items():
+        for name, value in settings.to_environment().items():
             patch.setenv(name, value)
         client = build_s3_resource(settings).get_client()
         client.create_bucket(Bucket=settings.landing_bucket)
@@ -71,7 +71,7 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     (settings.dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
     completed = subprocess.run(
         [str(Path(sys.executable).with_name(args[0])), *args[1:]],
-        check=False, cwd=REPO_ROOT, env={**os.environ, **settings_environment(settings)},
+        check=False, cwd=REPO_ROOT, env={**os.environ, **settings.to_environment()},
         capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
@@ -114,7 +114,7 @@ def test_only_the_incremental_facts_are_partitioned_daily_with_single_run_backfi
     # and assets of one partitions definition together.
     job = platform.definitions.resolve_job_def("landing_to_gold")
     in_job = set(job.asset_layer.executable_asset_keys)
-    assert FACTS | {dg.AssetKey(["raw", "orders"]), dg.AssetKey("gold_daily_sales")} <= in_job
+    assert FACTS | {dg.AssetKey(["raw", "ecommerce", "orders"]), dg.AssetKey("gold_daily_sales")} <= in_job
     assert DOCS_ASSET_KEY not in in_job
     daily = platform.definitions.resolve_job_def("dbt_incremental_daily")
     assert set(daily.asset_layer.executable_asset_keys) >= FACTS | {dg.AssetKey("gold_daily_sales")}
@@ -200,7 +200,7 @@ def test_a_date_range_is_backfilled_from_the_cli_in_one_dbt_run(platform):
 
 
 def test_the_docs_site_is_generated_and_published(platform, tmp_path, monkeypatch):
-    for name, value in settings_environment(platform.settings).items():
+    for name, value in platform.settings.to_environment().items():
         monkeypatch.setenv(name, value)
     settings = dataclasses.replace(platform.settings, dbt_docs_dir=tmp_path / "site")
     job = build_definitions(settings).resolve_job_def("dbt_docs")

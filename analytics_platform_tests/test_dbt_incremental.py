@@ -22,14 +22,13 @@ from pathlib import Path
 
 import duckdb
 
-from analytics_platform.local.sample_data.generator import (
+from analytics_platform.local.sample_data import (
     LandingFile,
     SampleSpec,
     generate_landing_files,
 )
 
-from .conftest import run_ingestion
-from .test_dbt_project import create_raw_tables, run_dbt
+from .helpers import create_raw_tables, declared_datasets, run_dbt, run_ingestion
 
 SPEC = SampleSpec(days=4, orders_per_day=50, products=20, users=60, reviews_per_day=20)
 LOOKBACK = {"incremental_lookback_days": 1}
@@ -61,7 +60,7 @@ def with_coupon_column(landing_file: LandingFile) -> LandingFile:
 
 
 VERY_LATE_ORDERS = LandingFile(
-    "landing/orders/2026-10-04/replayed_from_2026-10-01.csv",
+    "landing/ecommerce/orders/2026-10-04/replayed_from_2026-10-01.csv",
     (
         b"order_id,created_at,user_id,product_id,quantity,unit_price,status\n"
         # Placed on day 1 and delivered on day 4: older than the 1-day lookback.
@@ -85,7 +84,7 @@ def corrected_order(files: list[LandingFile], from_day: str, on_day: str) -> tup
     writer = csv.DictWriter(out, fieldnames=list(header), lineterminator="\n")
     writer.writeheader()
     writer.writerow({**first, "status": status})
-    key = f"landing/orders/{on_day}/corrected_from_{from_day}.csv"
+    key = f"landing/ecommerce/orders/{on_day}/corrected_from_{from_day}.csv"
     return LandingFile(key, out.getvalue().encode(), "orders"), first["order_id"].strip(), status
 
 
@@ -100,7 +99,8 @@ def snapshot_tables(warehouse: Path) -> dict[str, tuple[list[str], list[tuple]]]
 
 
 def test_incremental_runs_equal_a_full_refresh_with_late_rows_and_a_new_column(settings, s3_client, tmp_path):
-    files = generate_landing_files(SPEC, prefix=settings.landing_prefix)
+    ecommerce = [d for d in declared_datasets() if d.domain == "ecommerce"]
+    files = generate_landing_files(SPEC, prefix=settings.landing_prefix, datasets=ecommerce)
     days = sorted({day_of(f) for f in files})
     coupon_file = next(f for f in files if day_of(f) == days[2] and f.key.endswith(".csv") and f.dataset == "orders")
     target = tmp_path / "target"
@@ -164,7 +164,7 @@ def load_rows(warehouse: Path, table: str, rows: list[dict], loaded_at: datetime
                       "_source_row": number, "_loaded_at": loaded_at}
             columns = ", ".join(values)
             placeholders = ", ".join("?" for _ in values)
-            con.execute(f"INSERT INTO raw.{table} ({columns}) VALUES ({placeholders})", list(values.values()))
+            con.execute(f"INSERT INTO raw_ecommerce.{table} ({columns}) VALUES ({placeholders})", list(values.values()))
 
 
 def utc_now() -> datetime:
@@ -254,8 +254,8 @@ def test_run_hooks_record_every_invocation_and_node_result_in_the_warehouse(tmp_
         "FROM audit.dbt_invocations ORDER BY started_at, command DESC",
     )
     assert invocations == [
-        ("seed", "local", "local", "success", 2, 0, True),
-        ("run", "local", "local", "error", 1, 1, True),
+        ("seed", "duckdb", "local", "success", 2, 0, True),
+        ("run", "duckdb", "local", "error", 1, 1, True),
     ]  # compile left no trace
     results = query(
         warehouse,

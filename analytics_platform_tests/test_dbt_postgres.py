@@ -11,32 +11,24 @@ Skipped when the PostgreSQL server binaries are not installed (`apt-get install 
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import psycopg2  # installed with dbt-postgres
 import pytest
 
-from analytics_platform.lib.datasets import DATASETS, LOAD_COLUMNS
-from analytics_platform.local.sample_data.generator import (
+from analytics_platform.lib.datasets import LOAD_COLUMNS
+from analytics_platform.local.sample_data import (
     SampleSpec,
     generate_landing_files,
     upload_landing_files,
 )
 
-from .conftest import run_ingestion
-from .test_dbt_project import run_dbt
+from .helpers import dataset_named, declared_datasets, postgres_database, run_dbt, run_ingestion
 
-psycopg2 = pytest.importorskip("psycopg2")
-
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SPEC = SampleSpec(days=3, orders_per_day=60, products=20, users=60, reviews_per_day=20)
 COMPARED = {
     "silver.silver_orders": "order_id",
@@ -51,44 +43,10 @@ COMPARED = {
 SNAPSHOT_COLUMNS = "product_id, product_name, category, price, dbt_valid_from, dbt_valid_to"
 
 
-def as_postgres(*command: str) -> list[str]:
-    """initdb and postgres refuse to run as root: run them as the `postgres` user then."""
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *command]
-    return list(command)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def postgres():
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip("PostgreSQL 15 server binaries not installed")
-    # Not under pytest's tmp root: the `postgres` user must be able to reach it.
-    root = Path(tempfile.mkdtemp(prefix="dbt-postgres-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-    data, port = root / "data", free_port()
-    subprocess.run(as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"),
-                   check=True, capture_output=True)
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"),
-                   check=True, capture_output=True)
-    try:
-        con = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
-        con.autocommit = True  # CREATE DATABASE cannot run in a transaction
-        con.cursor().execute("CREATE DATABASE analytics")
-        con.close()
-        yield {"POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": str(port), "POSTGRES_USER": "postgres",
-               "POSTGRES_DATABASE": "analytics"}
-    finally:
-        subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"),
-                       check=False, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+def postgres(postgres_server):
+    """This module's own database on the session's PostgreSQL server (conftest.postgres_server)."""
+    return postgres_database(postgres_server, "dbt_postgres")
 
 
 @contextmanager
@@ -103,18 +61,18 @@ def pg_connect(env: dict[str, str]):
 
 
 def copy_raw_tables(warehouse: Path, env: dict[str, str]) -> None:
-    """raw.* from the DuckDB file into PostgreSQL, same DDL (the contract's types are standard SQL)."""
+    """The raw tables from the DuckDB file into PostgreSQL, same DDL (the contract's types are standard SQL)."""
     with duckdb.connect(str(warehouse), read_only=True) as source, pg_connect(env) as target:
         cursor = target.cursor()
-        cursor.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        for dataset in DATASETS:
-            columns = [(c.name, c.sql_type) for c in dataset.columns] + [(n, t) for n, t, _ in LOAD_COLUMNS]
+        for dataset in declared_datasets():
+            columns = [(c.name, c.data_type) for c in dataset.columns] + [(n, t) for n, t, _ in LOAD_COLUMNS]
             names = ", ".join(name for name, _ in columns)
-            cursor.execute(f"DROP TABLE IF EXISTS raw.{dataset.name}")
-            cursor.execute(f"CREATE TABLE raw.{dataset.name} ({', '.join(f'{n} {t}' for n, t in columns)})")
-            rows = source.execute(f"SELECT {names} FROM raw.{dataset.name}").fetchall()
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset.raw_schema}")
+            cursor.execute(f"DROP TABLE IF EXISTS {dataset.raw_table}")
+            cursor.execute(f"CREATE TABLE {dataset.raw_table} ({', '.join(f'{n} {t}' for n, t in columns)})")
+            rows = source.execute(f"SELECT {names} FROM {dataset.raw_table}").fetchall()
             cursor.executemany(
-                f"INSERT INTO raw.{dataset.name} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows
+                f"INSERT INTO {dataset.raw_table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows
             )
 
 
@@ -141,9 +99,9 @@ def land_late_rows(warehouse: Path, env: dict[str, str]) -> None:
     loaded = [f"late/{name}.csv" for name in LATE_ROWS]
     statements = []
     for (dataset, values), key in zip(LATE_ROWS.items(), loaded):
-        columns = [c.name for c in next(d for d in DATASETS if d.name == dataset).columns]
+        columns = [c.name for c in dataset_named(dataset).columns]
         sql = (
-            f"INSERT INTO raw.{dataset} ({', '.join(columns)}, _source_key, _source_row, _loaded_at) "
+            f"INSERT INTO {dataset_named(dataset).raw_table} ({', '.join(columns)}, _source_key, _source_row, _loaded_at) "
             f"VALUES ({', '.join(['%s'] * (len(columns) + 3))})"
         )
         statements.append((sql, [*values, key, 1, datetime(2026, 10, 4, 0, 0)]))

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -20,53 +17,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DBT_PROJECT = REPO_ROOT / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
-
-
-def run_dbt(
-    args: list[str],
-    *,
-    target_path: Path,
-    warehouse: Path | None = None,
-    project_dir: Path = DBT_PROJECT,
-    env: dict[str, str] | None = None,
-    check: bool = True,
-) -> subprocess.CompletedProcess:
-    """`dbt <args>` against `project_dir`, with its own target and log folder."""
-    environment = {
-        **os.environ,
-        "DO_NOT_TRACK": "1",
-        "ANALYTICS_ENV": "local",
-        "ANALYTICS_DBT_TARGET": "local",
-        "ANALYTICS_DUCKDB_PATH": str(warehouse or target_path / "unused.duckdb"),
-        **(env or {}),
-    }
-    completed = subprocess.run(
-        [
-            str(DBT), *args,
-            "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-            "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
-        ],
-        env=environment, capture_output=True, text=True, timeout=300, check=False,
-    )
-    if check:
-        assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
-    return completed
-
-
-def run_results(target_path: Path) -> dict[str, dict]:
-    """unique_id -> result of the last dbt invocation that wrote run_results.json there."""
-    results = json.loads((target_path / "run_results.json").read_text())["results"]
-    return {result["unique_id"]: result for result in results}
-
-
-def create_raw_tables(warehouse: Path) -> None:
-    """The raw schema exactly as the loader creates it (docs/CONTRACTS.md), empty."""
-    DuckDBLoader(warehouse).close()
+from .helpers import (
+    DBT_PROJECT,
+    create_raw_tables,
+    run_dbt,
+    run_results,
+)
 
 
 def compiled_sql(target_path: Path, relative: str) -> str:
@@ -149,6 +105,57 @@ def test_a_partition_window_reads_exactly_its_half_open_range(tmp_path):
         target_path=tmp_path, check=False,
     )
     assert refused.returncode != 0 and "Set both window_start and window_end" in refused.stdout
+
+
+# --------------------------------------------------------------------------- schemas per environment
+
+SCHEMA_PROBES = {
+    # node -> its custom schema (dbt_project.yml)
+    "model.analytics_platform.bronze_orders": "bronze",
+    "model.analytics_platform.silver_orders": "silver",
+    "model.analytics_platform.gold_daily_sales": "gold",
+    "seed.analytics_platform.country_regions": "reference",
+    "snapshot.analytics_platform.snap_products": "snapshots",
+}
+
+
+def parsed_schemas(tmp_path: Path, environment: str, target: str, env: dict[str, str]) -> dict[str, str]:
+    """unique_id -> schema of the SCHEMA_PROBES nodes, from `dbt parse` (offline) in `environment`."""
+    run_dbt(["parse", "--target", target], target_path=tmp_path, env={"ANALYTICS_ENV": environment, **env})
+    nodes = json.loads((tmp_path / "manifest.json").read_text())["nodes"]
+    return {unique_id: nodes[unique_id]["schema"] for unique_id in SCHEMA_PROBES}
+
+
+@pytest.mark.parametrize(
+    ("environment", "target", "env", "prefix"),
+    [
+        # production and local (a private DuckDB file, a test's throwaway server): bare schemas.
+        ("production", "redshift", {"REDSHIFT_SCHEMA": "analytics"}, ""),
+        ("local", "duckdb", {}, ""),
+        # shared non-production warehouses: the target's own schema prefixes every custom schema.
+        ("dev", "postgres", {"POSTGRES_SCHEMA": "dbt_alice"}, "dbt_alice_"),
+        ("branch", "databricks", {"DATABRICKS_SCHEMA": "pr_123"}, "pr_123_"),
+    ],
+)
+def test_each_environment_builds_in_its_own_schemas(environment, target, env, prefix, tmp_path):
+    schemas = parsed_schemas(tmp_path, environment, target, env)
+    assert schemas == {unique_id: prefix + custom for unique_id, custom in SCHEMA_PROBES.items()}
+
+
+def test_two_dev_targets_on_one_warehouse_share_no_schema(tmp_path):
+    alice = parsed_schemas(tmp_path / "alice", "dev", "postgres", {"POSTGRES_SCHEMA": "dbt_alice"})
+    bob = parsed_schemas(tmp_path / "bob", "dev", "postgres", {"POSTGRES_SCHEMA": "dbt_bob"})
+    production = parsed_schemas(tmp_path / "production", "production", "postgres", {"POSTGRES_SCHEMA": "dbt_alice"})
+    assert not set(alice.values()) & set(bob.values())
+    assert not set(alice.values()) & set(production.values())
+
+    # The run hooks' audit tables follow the same rule (macros/audit.sql).
+    compiled = run_dbt(
+        ["--no-populate-cache", "compile", "--no-introspect", "--target", "postgres",
+         "--inline", "select '{{ audit_relation(\"dbt_invocations\") }}' as audit_table"],
+        target_path=tmp_path / "alice", env={"ANALYTICS_ENV": "dev", "POSTGRES_SCHEMA": "dbt_alice"},
+    )
+    assert '"dbt_alice_audit"."dbt_invocations"' in compiled.stdout
 
 
 # --------------------------------------------------------------------------- contracts

@@ -12,13 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
-from analytics_platform.local.sample_data.generator import (
+from analytics_platform.local.sample_data import (
     SampleSpec,
     generate_landing_files,
     upload_landing_files,
 )
 
-from .conftest import run_ingestion
+from .helpers import run_ingestion
 
 SMALL = SampleSpec(days=4, orders_per_day=40, products=20, users=50, reviews_per_day=15)
 
@@ -40,13 +40,14 @@ def query(settings, sql: str):
 def materialized_metadata(result: dg.ExecuteInProcessResult, dataset: str) -> dict:
     [event] = [
         e for e in result.get_asset_materialization_events()
-        if e.asset_key == dg.AssetKey(["raw", dataset])
+        if e.asset_key == dg.AssetKey(["raw", "ecommerce", dataset])
     ]
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
 def test_every_file_loads_exactly_once_across_reruns(settings, s3_client):
-    files = generate_landing_files(SMALL, prefix=settings.landing_prefix)
+    # The ecommerce domain's files (tickit's: test_tickit.py).
+    files = [f for f in generate_landing_files(SMALL, prefix=settings.landing_prefix) if f.domain == "ecommerce"]
     upload_landing_files(s3_client, settings.landing_bucket, files)
 
     first = run_ingestion(settings)
@@ -60,7 +61,7 @@ def test_every_file_loads_exactly_once_across_reruns(settings, s3_client):
         assert materialized_metadata(second, dataset)["files_loaded"] == 0
         [(rows, distinct_positions)] = query(
             settings,
-            f"SELECT count(*), count(DISTINCT (_source_key, _source_row)) FROM raw.{dataset}",
+            f"SELECT count(*), count(DISTINCT (_source_key, _source_row)) FROM raw_ecommerce.{dataset}",
         )
         assert rows == distinct_positions == expected_rows
     [(ledger_files,)] = query(settings, "SELECT count(*) FROM raw._ingestion_ledger")
@@ -91,7 +92,7 @@ def test_a_crash_mid_batch_neither_duplicates_nor_loses_a_file(settings, s3_clie
     [(ledger_files,)] = query(settings, "SELECT count(*) FROM raw._ingestion_ledger")
     assert ledger_files == 2
     [(rows_after_crash, keys_after_crash)] = query(
-        settings, "SELECT count(*), count(DISTINCT _source_key) FROM raw.orders"
+        settings, "SELECT count(*), count(DISTINCT _source_key) FROM raw_ecommerce.orders"
     )
     [(rows_in_ledger,)] = query(settings, "SELECT sum(rows) FROM raw._ingestion_ledger")
     assert (rows_after_crash, keys_after_crash) == (rows_in_ledger, 2)  # the crashed batch left no rows
@@ -101,7 +102,7 @@ def test_a_crash_mid_batch_neither_duplicates_nor_loses_a_file(settings, s3_clie
     assert materialized_metadata(retried, "orders")["files_loaded"] == len(files) - 2
     [(rows, distinct_positions, keys)] = query(
         settings,
-        "SELECT count(*), count(DISTINCT (_source_key, _source_row)), count(DISTINCT _source_key) FROM raw.orders",
+        "SELECT count(*), count(DISTINCT (_source_key, _source_row)), count(DISTINCT _source_key) FROM raw_ecommerce.orders",
     )
     assert rows == distinct_positions == sum(rows_in_file(f) for f in files)
     assert keys == len(files)
@@ -117,7 +118,8 @@ def ids_in_file(landing_file, id_column: str) -> list[str]:
 
 
 def test_source_row_is_the_position_within_each_file_of_a_batch(settings, s3_client):
-    files = generate_landing_files(SMALL, prefix=settings.landing_prefix)
+    # The ecommerce domain's files (tickit's: test_tickit.py).
+    files = [f for f in generate_landing_files(SMALL, prefix=settings.landing_prefix) if f.domain == "ecommerce"]
     upload_landing_files(s3_client, settings.landing_bucket, files)
 
     run_ingestion(settings)
@@ -128,13 +130,13 @@ def test_source_row_is_the_position_within_each_file_of_a_batch(settings, s3_cli
         dataset_files = [f for f in files if f.dataset == dataset]
         [(batches,)] = query(
             settings,
-            f"SELECT count(DISTINCT loaded_at) FROM raw._ingestion_ledger WHERE dataset = '{dataset}'",
+            f"SELECT count(DISTINCT loaded_at) FROM raw._ingestion_ledger WHERE dataset = 'ecommerce.{dataset}'",
         )
         assert batches < len(dataset_files)  # files were loaded together, not one by one
         for landing_file in dataset_files:
             loaded = query(
                 settings,
-                f"SELECT _source_row, {id_column} FROM raw.{dataset} "
+                f"SELECT _source_row, {id_column} FROM raw_ecommerce.{dataset} "
                 f"WHERE _source_key = '{landing_file.key}' ORDER BY _source_row",
             )
             expected = ids_in_file(landing_file, id_column)
@@ -146,7 +148,7 @@ def test_source_row_is_the_position_within_each_file_of_a_batch(settings, s3_cli
 
 
 def test_a_bad_file_in_a_batch_is_quarantined_alone_and_the_rest_load(settings, s3_client):
-    folder = f"{settings.landing_prefix}orders/2026-10-01"
+    folder = f"{settings.landing_prefix}ecommerce/orders/2026-10-01"
     good = {
         f"{folder}/a.csv": ORDERS_HEADER + GOOD_ORDER + "ORD-A2,2026-10-01 11:00:00,U1,P1,1,1.00,placed\n",
         f"{folder}/b.csv": ORDERS_HEADER.replace("\n", ",coupon_code\n")
@@ -167,7 +169,7 @@ def test_a_bad_file_in_a_batch_is_quarantined_alone_and_the_rest_load(settings, 
     assert key == bad_key
     assert "Could not convert string 'two'" in reason
     assert query(
-        settings, "SELECT _source_key, _source_row, order_id, coupon_code FROM raw.orders ORDER BY 1, 2"
+        settings, "SELECT _source_key, _source_row, order_id, coupon_code FROM raw_ecommerce.orders ORDER BY 1, 2"
     ) == [
         (f"{folder}/a.csv", 1, "ORD-0000001", None),
         (f"{folder}/a.csv", 2, "ORD-A2", None),
@@ -205,8 +207,8 @@ GOOD_ORDER = "ORD-0000001,2026-10-01 10:00:00,U00001,P0001,2,9.99,delivered\n"
     ],
 )
 def test_a_malformed_file_is_quarantined_whole_with_its_reason(settings, s3_client, name, body, reason):
-    good_key = f"{settings.landing_prefix}orders/2026-10-01/good.csv"
-    bad_key = f"{settings.landing_prefix}orders/2026-10-01/{name}"
+    good_key = f"{settings.landing_prefix}ecommerce/orders/2026-10-01/good.csv"
+    bad_key = f"{settings.landing_prefix}ecommerce/orders/2026-10-01/{name}"
     s3_client.put_object(Bucket=settings.landing_bucket, Key=good_key, Body=(ORDERS_HEADER + GOOD_ORDER).encode())
     s3_client.put_object(Bucket=settings.landing_bucket, Key=bad_key, Body=body.encode())
 
@@ -217,13 +219,13 @@ def test_a_malformed_file_is_quarantined_whole_with_its_reason(settings, s3_clie
     [(key, recorded_reason)] = query(settings, "SELECT s3_key, reason FROM raw._ingestion_quarantine")
     assert key == bad_key
     assert reason in recorded_reason
-    assert query(settings, "SELECT DISTINCT _source_key FROM raw.orders") == [(good_key,)]
+    assert query(settings, "SELECT DISTINCT _source_key FROM raw_ecommerce.orders") == [(good_key,)]
     # Quarantined files are settled: the next run neither retries nor reports them again.
     assert materialized_metadata(run_ingestion(settings), "orders")["files_quarantined"] == 0
 
 
 def test_a_corrected_upload_of_a_quarantined_file_loads(settings, s3_client):
-    key = f"{settings.landing_prefix}orders/2026-10-01/fixed_later.csv"
+    key = f"{settings.landing_prefix}ecommerce/orders/2026-10-01/fixed_later.csv"
     bad = ORDERS_HEADER + "ORD-9,2026-10-01 11:00:00,U1,P1,two,1.00,placed\n"
     s3_client.put_object(Bucket=settings.landing_bucket, Key=key, Body=bad.encode())
     assert materialized_metadata(run_ingestion(settings), "orders")["files_quarantined"] == 1
@@ -231,7 +233,7 @@ def test_a_corrected_upload_of_a_quarantined_file_loads(settings, s3_client):
     # New content means a new ETag: a new file as far as the ledger is concerned.
     s3_client.put_object(Bucket=settings.landing_bucket, Key=key, Body=(ORDERS_HEADER + GOOD_ORDER).encode())
     assert materialized_metadata(run_ingestion(settings), "orders")["files_loaded"] == 1
-    assert query(settings, "SELECT order_id, quantity FROM raw.orders") == [("ORD-0000001", 2)]
+    assert query(settings, "SELECT order_id, quantity FROM raw_ecommerce.orders") == [("ORD-0000001", 2)]
 
 
 def test_types_offsets_and_new_columns(settings, s3_client):
@@ -239,16 +241,16 @@ def test_types_offsets_and_new_columns(settings, s3_client):
         "order_id, created_at ,user_id,product_id,quantity,unit_price,status,coupon_code\n"
         "ORD-1,2026-10-01T23:30:00-02:00,U1,P1,3,19.95, Shipped ,AUTUMN\n"
     )
-    s3_client.put_object(Bucket=settings.landing_bucket, Key="landing/orders/x/a.csv", Body=body.encode())
+    s3_client.put_object(Bucket=settings.landing_bucket, Key="landing/ecommerce/orders/x/a.csv", Body=body.encode())
     reviews = json.dumps({"review_id": "R1", "created_at": "2026-10-02 08:00:00", "product_id": "P1",
                           "user_id": "U1", "rating": 5, "review_text": None})
-    s3_client.put_object(Bucket=settings.landing_bucket, Key="landing/reviews/x/a.json", Body=reviews.encode())
+    s3_client.put_object(Bucket=settings.landing_bucket, Key="landing/ecommerce/reviews/x/a.json", Body=reviews.encode())
 
     run_ingestion(settings)
 
     [(created_at, quantity, unit_price, status, coupon)] = query(
-        settings, "SELECT created_at, quantity, unit_price, status, coupon_code FROM raw.orders"
+        settings, "SELECT created_at, quantity, unit_price, status, coupon_code FROM raw_ecommerce.orders"
     )
     assert str(created_at) == "2026-10-02 01:30:00"  # the offset is honoured, stored as UTC
     assert (quantity, str(unit_price), status, coupon) == (3, "19.95", " Shipped ", "AUTUMN")
-    assert query(settings, "SELECT rating, review_text FROM raw.reviews") == [(5, None)]
+    assert query(settings, "SELECT rating, review_text FROM raw_ecommerce.reviews") == [(5, None)]

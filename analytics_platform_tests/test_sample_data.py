@@ -19,29 +19,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analytics_platform.local.sample_data.generator import (
+from analytics_platform.lib.datasets import Column, Dataset, FileFormat
+from analytics_platform.local.sample_data import (
     LandingFile,
     SampleSpec,
     generate_landing_files,
-    main,
     upload_landing_files,
     write_landing_files,
 )
+from analytics_platform.local.sample_data.__main__ import main
 
-COLUMNS = {
-    "orders": [
-        "order_id",
-        "created_at",
-        "user_id",
-        "product_id",
-        "quantity",
-        "unit_price",
-        "status",
-    ],
-    "products": ["product_id", "product_name", "category", "price", "updated_at"],
-    "users": ["user_id", "name", "email", "country", "created_at", "updated_at"],
-    "reviews": ["review_id", "created_at", "product_id", "user_id", "rating", "review_text"],
-}
+from .helpers import declared_datasets
+
+# The files follow the declarations (dbt sources YAML): the same column lists, in the same order.
+COLUMNS = {d.name: [c.name for c in d.columns] for d in declared_datasets() if d.domain == "ecommerce"}
 TIMESTAMPS = {"created_at", "updated_at"}
 INTEGERS = {"quantity", "rating"}
 DECIMALS = {"unit_price", "price"}
@@ -52,11 +43,16 @@ ID_PATTERNS = {
     "review_id": re.compile(r"REV-\d{7}"),
 }
 KEY_RE = re.compile(
-    r"landing/(?P<ds>orders|products|users|reviews)/(?P<date>\d{4}-\d{2}-\d{2})/"
+    r"landing/ecommerce/(?P<ds>orders|products|users|reviews)/(?P<date>\d{4}-\d{2}-\d{2})/"
     r"(?P=ds)_(?P=date)_part(?P<part>\d+)\.(?P<ext>csv|json|parquet)"
 )
 STATUSES = {"placed", "shipped", "delivered", "cancelled", "returned"}
 SPEC = SampleSpec()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _declarations(dbt_manifest):
+    """generate_landing_files reads the declarations from the parsed dbt project by default."""
 
 
 def _typed_text(column: str, value):
@@ -110,7 +106,8 @@ def parse_file(f: LandingFile) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def files() -> list[LandingFile]:
-    return generate_landing_files(SPEC)
+    # The ecommerce domain's files (tickit's: test_tickit.py).
+    return [f for f in generate_landing_files(SPEC) if f.domain == "ecommerce"]
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +167,7 @@ def test_formats(files):
     assert orders_csv > 3 * orders_parquet > 0
     # at most one Parquet orders file per day
     per_day = Counter(
-        f.key.split("/")[2] for f in files if f.dataset == "orders" and f.key.endswith(".parquet")
+        f.key.split("/")[3] for f in files if f.dataset == "orders" and f.key.endswith(".parquet")
     )
     assert max(per_day.values()) == 1
 
@@ -409,7 +406,7 @@ def test_module_entry_point(tmp_path):
         [
             sys.executable,
             "-m",
-            "analytics_platform.local.sample_data.generator",
+            "analytics_platform.local.sample_data",
             "--out",
             str(out),
             "--days",
@@ -421,4 +418,35 @@ def test_module_entry_point(tmp_path):
         capture_output=True,
         timeout=120,
     )
-    assert any(Path(out, "landing", "orders").rglob("*.csv"))
+    assert any(Path(out, "landing", "ecommerce", "orders").rglob("*.csv"))
+
+
+def test_a_dataset_without_a_specific_generator_gets_rows_from_its_declared_types():
+    contacts = Dataset(
+        domain="crm",
+        name="contacts",
+        description="Contacts.",
+        columns=(
+            Column("contact_id", "VARCHAR", "Id.", required=True),
+            Column("score", "DECIMAL(8,3)", "Score."),
+            Column("visits", "INTEGER", "Visits."),
+            Column("seen_at", "TIMESTAMP", "Last seen.", required=True),
+        ),
+        file_format=FileFormat(delimiter="|", timestamp_format="%m/%d/%Y %H:%M:%S"),
+        raw_schema="raw_crm",
+    )
+    spec = SampleSpec(days=3, generic_rows_per_day=7)
+    files = generate_landing_files(spec, datasets=[contacts])
+    assert files == generate_landing_files(spec, datasets=[contacts])
+    assert [f.key for f in files] == [
+        f"landing/crm/contacts/2026-10-0{d}/contacts_2026-10-0{d}_part1.csv" for d in (1, 2, 3)
+    ]
+    assert {(f.domain, f.dataset) for f in files} == {("crm", "contacts")}
+    for f in files:
+        rows = list(csv.reader(io.StringIO(f.body.decode()), delimiter="|"))
+        assert rows[0] == ["contact_id", "score", "visits", "seen_at"] and len(rows) == 8
+        for contact_id, score, visits, seen_at in rows[1:]:
+            assert contact_id and seen_at  # required: never empty
+            assert dt.datetime.strptime(seen_at, "%m/%d/%Y %H:%M:%S").date().isoformat() in f.key
+            assert not score or re.fullmatch(r"\d+\.\d{3}", score)
+            assert not visits or int(visits) > 0

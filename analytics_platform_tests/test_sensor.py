@@ -11,13 +11,12 @@ import dagster as dg
 from analytics_platform.defs.landing.assets import build_ingestion_assets
 from analytics_platform.defs.landing.sensor import build_landing_sensor
 from analytics_platform.lib.cursor import LOOKBACK, LandingCursor
-from analytics_platform.lib.datasets import DATASETS
 from analytics_platform.lib.objects import LandingObject, ListedSlice, list_landing_objects
 
-from .conftest import landing_resources
+from .helpers import dataset_named, declared_datasets, landing_resources
 
 T0 = datetime(2026, 10, 1, 12, 0, 0, tzinfo=timezone.utc)
-ORDERS, USERS = "landing/orders/", "landing/users/"
+ORDERS, USERS = "landing/ecommerce/orders/", "landing/ecommerce/users/"
 
 
 def landing_object(key: str, at: datetime, etag: str = "e1") -> LandingObject:
@@ -126,7 +125,29 @@ def test_cursor_of_the_previous_format_is_accepted():
     # ...announcing only what the previous cursor had not: inside its window and not seen.
     assert keys(new) == [f"{ORDERS}2026-10-01/new"]
     assert cursor.catch_up_floor is None
-    assert "folder_after" in json.loads(cursor.serialize())
+    assert LandingCursor.parse(cursor.serialize()) == cursor
+
+
+def test_cursor_is_compact_and_reads_its_plain_json_form():
+    """The sensor page shows the cursor on every tick row: packed, not 16 hex digits a file."""
+    files = [
+        landing_object(f"{ORDERS}2026-10-01/{i:03}", T0 + timedelta(seconds=i % 7)) for i in range(82)
+    ]
+    _, cursor = LandingCursor().advance({ORDERS: listed(*files), USERS: listed()}, listed())
+    compact = cursor.serialize()
+    moments = ("high_water", "sweep_cycle_high_water", "sweep_horizon", "catch_up_floor")
+    plain = json.dumps(  # the format of the previous release
+        {
+            **{name: (getattr(cursor, name) or None) and getattr(cursor, name).isoformat()
+               for name in moments},
+            "folder_after": dict(cursor.folder_after),
+            "sweep_after": cursor.sweep_after,
+            "remembered": dict(cursor.remembered),
+        }
+    )
+    assert len(compact) < len(plain) / 2
+    assert LandingCursor.parse(compact) == cursor
+    assert LandingCursor.parse(plain) == cursor
 
 
 def put_objects(s3_client, bucket: str, keys: list[str]) -> None:
@@ -137,13 +158,13 @@ def put_objects(s3_client, bucket: str, keys: list[str]) -> None:
 def test_sensor_sees_every_object_once_in_every_folder_across_pages_and_late(settings, s3_client):
     bucket = settings.landing_bucket
     put_objects(
-        s3_client, bucket, [f"landing/orders/2026-10-01/part{i:05d}.csv" for i in range(1_050)]
+        s3_client, bucket, [f"landing/ecommerce/orders/2026-10-01/part{i:05d}.csv" for i in range(1_050)]
     )
 
-    sensor = build_landing_sensor(DATASETS, dg.DefaultSensorStatus.STOPPED)
+    sensor = build_landing_sensor(declared_datasets(), dg.DefaultSensorStatus.STOPPED)
     resources = landing_resources(settings)
     definitions = dg.Definitions(
-        assets=[build_ingestion_assets(DATASETS)], sensors=[sensor], resources=resources
+        assets=[build_ingestion_assets(declared_datasets())], sensors=[sensor], resources=resources
     )
     cursor: str | None = None
 
@@ -158,7 +179,7 @@ def test_sensor_sees_every_object_once_in_every_folder_across_pages_and_late(set
         if not result.run_requests:
             return 0
         [request] = result.run_requests
-        return int(request.tags["analytics/new_files"])
+        return int(request.tags["analytics/files_announced"])
 
     def ticks(count: int) -> list[int]:
         return [tick() for _ in range(count)]
@@ -175,7 +196,7 @@ def test_sensor_sees_every_object_once_in_every_folder_across_pages_and_late(set
     # New files in every dataset folder, including those sorting before the last one, are
     # announced by the very next tick.
     fresh = [
-        f"landing/{d}/2026-10-02/{d}_new.csv" for d in ("orders", "products", "reviews", "users")
+        f"landing/ecommerce/{d}/2026-10-02/{d}_new.csv" for d in ("orders", "products", "reviews", "users")
     ]
     put_objects(s3_client, bucket, fresh)
     assert tick() == 4
@@ -187,8 +208,8 @@ def test_sensor_sees_every_object_once_in_every_folder_across_pages_and_late(set
     # the clock ticks over between the two PUTs.
     for attempt in range(5):
         time.sleep(1 - time.time() % 1 + 0.05)
-        anchor = f"landing/users/2026-10-03/{attempt:02d}_anchor.csv"
-        late = [f"landing/orders/2026-09-30/{attempt:02d}_late_{i}.csv" for i in range(3)]
+        anchor = f"landing/ecommerce/users/2026-10-03/{attempt:02d}_anchor.csv"
+        late = [f"landing/ecommerce/orders/2026-09-30/{attempt:02d}_late_{i}.csv" for i in range(3)]
         put_objects(s3_client, bucket, [anchor, *late])
         announced = ticks(sweep_cycle() + 1)
         assert announced[0] >= 1  # the anchor, by the folder listing, at once
@@ -204,9 +225,9 @@ def test_sensor_sees_every_object_once_in_every_folder_across_pages_and_late(set
     # A re-upload of an old key with new content is a new file; a file outside the dataset
     # folders is noticed (and warned about) but starts nothing.
     s3_client.put_object(
-        Bucket=bucket, Key="landing/orders/2026-10-01/part00000.csv", Body=b"order_id\nX\n"
+        Bucket=bucket, Key="landing/ecommerce/orders/2026-10-01/part00000.csv", Body=b"order_id\nX\n"
     )
-    put_objects(s3_client, bucket, ["landing/unknown/2026-10-01/stray.csv"])
+    put_objects(s3_client, bucket, ["landing/ecommerce/unknown/2026-10-01/stray.csv"])
     assert sum(ticks(sweep_cycle() + 1)) == 1
     assert sum(ticks(2 * sweep_cycle() + 1)) == 0  # nothing twice, across cycles
     # Every file here landed within LOOKBACK, so all are remembered: a short digest each.
@@ -220,19 +241,57 @@ def test_ingestion_run_started_by_the_sensor_loads_each_file_once(settings, s3_c
     for i in range(3):
         s3_client.put_object(
             Bucket=bucket,
-            Key=f"landing/orders/2026-10-01/p{i}.csv",
+            Key=f"landing/ecommerce/orders/2026-10-01/p{i}.csv",
             Body=(header + f"ORD-{i},2026-10-01 10:00:00,U1,P1,1,1.00,placed\n").encode(),
         )
     resources = landing_resources(settings)
     for _ in range(2):
         assert dg.materialize(
-            [build_ingestion_assets(DATASETS)], resources=resources, selection=[dg.AssetKey(["raw", "orders"])]
+            [build_ingestion_assets(declared_datasets())], resources=resources, selection=[dg.AssetKey(["raw", "ecommerce", "orders"])]
         ).success
     import duckdb
 
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        assert con.execute("SELECT order_id FROM raw.orders ORDER BY 1").fetchall() == [
+        assert con.execute("SELECT order_id FROM raw_ecommerce.orders ORDER BY 1").fetchall() == [
             ("ORD-0",),
             ("ORD-1",),
             ("ORD-2",),
         ]
+
+
+def test_a_dataset_whose_last_run_deferred_files_is_retried_without_a_new_file(
+    settings, s3_client, monkeypatch
+):
+    from analytics_platform.defs.landing import sensor as sensor_module
+
+    datasets = declared_datasets()
+    orders = dataset_named("orders")
+    sensor = build_landing_sensor(datasets, dg.DefaultSensorStatus.STOPPED)
+    resources = landing_resources(settings)
+    definitions = dg.Definitions(
+        assets=[build_ingestion_assets(datasets)], sensors=[sensor], resources=resources
+    )
+    with dg.instance_for_test() as instance:
+
+        def tick(cursor=None):
+            context = dg.build_sensor_context(
+                cursor=cursor, resources=resources, definitions=definitions, instance=instance
+            )
+            return sensor.evaluate_tick(context)
+
+        first = tick()  # empty bucket: nothing to announce, nothing to retry
+        assert not first.run_requests
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(orders.asset_key, metadata={"files_deferred": 1})
+        )
+        # Not yet due: the retry waits RETRY_DEFERRED_AFTER after the run that deferred.
+        assert not tick(first.cursor).run_requests
+        monkeypatch.setattr(sensor_module, "RETRY_DEFERRED_AFTER", timedelta(0))
+        [retry] = tick(first.cursor).run_requests
+        assert retry.tags["analytics/retry_of_deferred_files"] == orders.qualified_name
+        assert orders.asset_key in retry.asset_selection
+        # A later load that deferred nothing ends the retries.
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(orders.asset_key, metadata={"files_deferred": 0})
+        )
+        assert not tick(first.cursor).run_requests
