@@ -29,8 +29,11 @@ $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
 demo: $(MANIFEST)
 	$(BIN)/analytics-platform demo
 
+# `make dev PORT=3001 S3_PORT=4567`; VERBOSE=1 turns the S3 access log and DEBUG logs on.
+PORT ?= 3000
+S3_PORT ?= 4566
 dev: $(MANIFEST)
-	$(BIN)/analytics-platform dev
+	$(BIN)/analytics-platform dev --port $(PORT) --s3-port $(S3_PORT)
 
 test: $(MANIFEST)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -48,8 +51,11 @@ bench: $(MANIFEST)
 bench-smoke: $(MANIFEST)
 	$(BIN)/python -m benchmarks.run --smoke $(BENCH_ARGS)
 
+# Python (ruff) and SQL (sqlfluff, .sqlfluff): the dbt templater renders each model for the DuckDB
+# target against an in-memory database, offline; it writes nothing under dbt_project/target.
 lint: $(INSTALLED)
-	$(BIN)/ruff check analytics_platform analytics_platform_tests
+	$(BIN)/ruff check analytics_platform analytics_platform_tests benchmarks
+	ANALYTICS_ENV=local ANALYTICS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint dbt_project
 
 clean:
 	rm -rf .local dbt_project/target dbt_project/logs

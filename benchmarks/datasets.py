@@ -1,7 +1,7 @@
 """The sample data sets the end-to-end benchmarks run on, and getting them into the local S3.
 
 Files come from the project's own deterministic generator
-(`analytics_platform.local.sample_data.generator`), run as a subprocess so the gigabytes it holds in
+(`python -m analytics_platform.local.sample_data`, files for every declared dataset), run as a subprocess so the gigabytes it holds in
 memory are returned to the system as soon as the files are on disk. The files on disk are what
 the hand-written DuckDB script (the engine's limit) reads; the same bytes are uploaded to the
 local S3 bucket that the platform ingests from.
@@ -10,11 +10,19 @@ local S3 bucket that the platform ingests from.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from analytics_platform.settings import load_settings
 from benchmarks.common import PROJECT_DIR, Context, child_env, directory_size, run_child
+
+
+def dataset_folders() -> tuple[str, ...]:
+    """The landing sub-folder of each declared dataset (e.g. `ecommerce/orders/`), read from the
+    dbt manifest like the platform does, sorted: benchmarks land keys where the platform looks."""
+    from analytics_platform.lib.datasets import load_datasets
+
+    return tuple(sorted(d.landing_prefix("") for d in load_datasets(load_settings())))
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ def generate(ctx: Context, scale: Scale) -> dict:
     root.mkdir(parents=True)
     ctx.log(f"generating the {scale.name} data set ({scale.orders:,} orders) into {root} ...")
     seconds, _ = run_child(
-        ["analytics_platform.local.sample_data.generator", "--out", str(root), *scale.generator_args()],
+        ["analytics_platform.local.sample_data", "--out", str(root), *scale.generator_args()],
         env=child_env(),
         log_path=ctx.work_dir / "logs" / f"generate-{scale.name}.log",
     )
@@ -100,45 +108,26 @@ def s3_client(endpoint: str, max_pool: int = 16):
     )
 
 
-def ensure_bucket(client, bucket: str) -> None:
-    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
-    if bucket not in existing:
-        client.create_bucket(Bucket=bucket)
-
-
 def upload_dir(ctx: Context, root: Path, bucket: str, threads: int = 8) -> int:
-    """PUT every file under `root` at its relative path, in parallel; returns bytes uploaded.
+    """The package's own upload (every file under `root/landing` at its key), in parallel."""
+    from analytics_platform.local.sample_data.files import upload_directory
 
-    Files are sent oldest delivery first (the generator's key order is the delivery order within
-    a dataset), so LastModified grows with the delivery date like in a real landing zone.
-    """
     client = s3_client(ctx.s3_endpoint, max_pool=threads * 2)
-    ensure_bucket(client, bucket)
-    files = sorted(p for p in (root / "landing").rglob("*") if p.is_file())
-
-    def put(path: Path) -> int:
-        key = path.relative_to(root).as_posix()
-        with path.open("rb") as body:
-            client.put_object(Bucket=bucket, Key=key, Body=body)
-        return path.stat().st_size
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return sum(pool.map(put, files))
+    return upload_directory(client, bucket, root / "landing", "landing/", threads)
 
 
 def platform_env(ctx: Context, bucket: str, duckdb_path: Path, dagster_home: Path, **extra: str) -> dict[str, str]:
     """The environment a platform child process runs with: the settings it reads, nothing else."""
-    env = {
-        "ANALYTICS_ENV": "local",
-        "ANALYTICS_S3_ENDPOINT_URL": ctx.s3_endpoint or "",
-        "ANALYTICS_LANDING_BUCKET": bucket,
-        "ANALYTICS_LANDING_PREFIX": "landing/",
-        "ANALYTICS_DUCKDB_PATH": str(duckdb_path),
-        "ANALYTICS_DBT_TARGET": "local",
-        "DAGSTER_HOME": str(dagster_home),
-        "ANALYTICS_DBT_PROJECT_DIR": str(PROJECT_DIR),
-    }
-    env.update(extra)
+    settings = replace(
+        load_settings({"ANALYTICS_ENV": "local"}),
+        s3_endpoint_url=ctx.s3_endpoint or None,
+        landing_bucket=bucket,
+        landing_prefix="landing/",
+        duckdb_path=duckdb_path,
+        dagster_home=dagster_home,
+        dbt_project_dir=PROJECT_DIR,
+    )
+    env = {**settings.to_environment(), **extra}
     full = child_env(env)
     # The caller's shell must not point the child at another S3 or dbt target folder.
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "DBT_TARGET_PATH"):

@@ -13,8 +13,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from analytics_platform.settings import load_settings
 from benchmarks import trivial_dbt
 from benchmarks.common import Context, Figure, child_env, ratios, run_child, summarize
 from benchmarks.platform_runs import product_dagster_yaml
@@ -38,15 +40,14 @@ def prepare_project(ctx: Context, models: int, incremental_every: int = 0) -> tu
         return cache[(models, incremental_every)]
     name = f"trivial_{models}" + (f"_inc{incremental_every}" if incremental_every else "")
     path = trivial_dbt.generate(ctx.folder("dbt") / name, models, incremental_every=incremental_every)
-    env = child_env(
-        {
-            "ANALYTICS_DBT_PROJECT_DIR": str(path),
-            "ANALYTICS_DUCKDB_PATH": str(path / "warehouse.duckdb"),
-            "ANALYTICS_DBT_TARGET": "local",
-            "ANALYTICS_S3_ENDPOINT_URL": ctx.s3_endpoint or "http://127.0.0.1:1",
-            "ANALYTICS_LANDING_BUCKET": "bench-trivial",
-        }
+    settings = replace(
+        load_settings({"ANALYTICS_ENV": "local"}),
+        dbt_project_dir=path,
+        duckdb_path=path / "warehouse.duckdb",
+        s3_endpoint_url=ctx.s3_endpoint or "http://127.0.0.1:1",
+        landing_bucket="bench-trivial",
     )
+    env = child_env(settings.to_environment())
     env.pop("DBT_TARGET_PATH", None)
     started = time.perf_counter()
     trivial_dbt.parse(path, env)
@@ -65,7 +66,7 @@ def clean_invocation_dirs(path: Path) -> None:
 def plain_dbt(ctx: Context, path: Path, env: dict[str, str]) -> float:
     log = ctx.work_dir / "logs" / "dbt-overhead-plain.log"
     command = [trivial_dbt.dbt_executable(), "build", "--project-dir", str(path), "--profiles-dir", str(path),
-               "--target", "local"]
+               "--target", "duckdb"]
     with log.open("a") as handle:
         started = time.perf_counter()
         subprocess.run(command, cwd=path, env=env, stdout=handle, stderr=subprocess.STDOUT, check=True)

@@ -26,9 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     import dagster as dg
 
-    from analytics_platform.settings import load_settings
     from analytics_platform.defs.dbt.assets import build_dbt_model_assets
     from analytics_platform.lib.dbt_project import dbt_cli_resource
+    from analytics_platform.settings import load_settings
 
     settings = load_settings()
     dbt = dbt_cli_resource(settings)

@@ -106,7 +106,7 @@ def full_refresh_copy(ctx: Context, run: PlatformRun) -> Path:
         [
             str(Path(sys.executable).with_name("dbt")), "build", "--full-refresh",
             "--exclude", "resource_type:test", "resource_type:unit_test",
-            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", "local",
+            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", "duckdb",
         ],
         env=env,
         cwd=PROJECT_DIR,

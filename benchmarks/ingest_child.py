@@ -84,10 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     key = args.key
     sampler = Sampler()
     sampler.start()
-    from analytics_platform.lib.datasets import DATASETS_BY_NAME, dataset_for_key
-    from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
-    from analytics_platform.lib.objects import list_landing_objects
     from analytics_platform.defs.landing.resources import build_s3_resource
+    from analytics_platform.lib.datasets import dataset_for_key, load_datasets
+    from analytics_platform.lib.objects import list_landing_objects
+    from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
     from analytics_platform.settings import load_settings
 
     settings = load_settings()
@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     [landing_object] = [
         o for o in list_landing_objects(client, settings.landing_bucket, settings.landing_prefix) if o.key == key
     ]
-    dataset = dataset_for_key(key, settings.landing_prefix) or DATASETS_BY_NAME["orders"]
+    datasets = load_datasets(settings)
+    dataset = dataset_for_key(datasets, key, settings.landing_prefix) or next(d for d in datasets if d.name == "orders")
     baseline = rss_mib()
     sampler.phase = "open"
     timed_client = TimedDownloads(client, sampler, args.single_get)

@@ -8,8 +8,9 @@ on the peak RSS of that process (bounded if files are streamed); throughput is r
 
 from __future__ import annotations
 
+from analytics_platform.local.sample_data.files import ensure_bucket
 from benchmarks.common import Context, Figure, run_child, summarize, timed
-from benchmarks.datasets import ensure_bucket, platform_env, s3_client
+from benchmarks.datasets import platform_env, s3_client
 
 GOAL_MIB = 512
 BYTES_PER_ROW = 73  # of the CSV written below, measured

@@ -104,8 +104,11 @@ def warehouse_counts(duckdb_path: str) -> dict[str, Any]:
 
     counts: dict[str, Any] = {"raw": {}, "gold": {}}
     with duckdb.connect(duckdb_path, read_only=True) as con:
-        for dataset in ("orders", "products", "users", "reviews"):
-            counts["raw"][dataset] = con.execute(f"SELECT count(*) FROM raw.{dataset}").fetchone()[0]
+        from analytics_platform.lib.datasets import load_datasets
+        from analytics_platform.settings import load_settings
+
+        for dataset in load_datasets(load_settings()):
+            counts["raw"][dataset.name] = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
         for table in GOLD_TABLES:
             try:
                 counts["gold"][table] = con.execute(f"SELECT count(*) FROM gold.{table}").fetchone()[0]
@@ -157,10 +160,9 @@ def main(argv: list[str] | None = None) -> int:
             args.cursor_file.write_text(cursor)
     if args.mode == "sensor-run":
         if args.land:
-            for path in sorted(p for p in args.land.rglob("*") if p.is_file()):
-                client.put_object(
-                    Bucket=landing_zone.bucket, Key=path.relative_to(args.land).as_posix(), Body=path.read_bytes()
-                )
+            from analytics_platform.local.sample_data.files import upload_directory
+
+            upload_directory(client, landing_zone.bucket, args.land)
         seconds, evaluated = tick(cursor)
         payload["tick_seconds"] = round(seconds, 4)
         payload["regular_tick_saw_new_files"] = bool(evaluated.run_requests)
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         payload["cursor_bytes"] = len(evaluated.cursor or "")
         if evaluated.run_requests:
             [request] = evaluated.run_requests
-            payload["new_files"] = int(request.tags.get("analytics/new_files", 0))
+            payload["new_files"] = int(request.tags.get("analytics/files_announced", 0))
             payload["selected_assets"] = len(request.asset_selection or [])
             job = defs.resolve_implicit_global_asset_job_def()
             run_kwargs = {"asset_selection": request.asset_selection, "tags": request.tags}

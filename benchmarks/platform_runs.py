@@ -124,7 +124,7 @@ def new_platform_run(ctx: Context, name: str, bucket: str) -> PlatformRun:
         log = (ctx.work_dir / "logs" / "dbt-parse.log").open("a")
         run.parsing = subprocess.Popen(
             [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet",
-             "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", "local"],
+             "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", "duckdb"],
             env=run.env(ctx),
             cwd=PROJECT_DIR,
             stdout=log,

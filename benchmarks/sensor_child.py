@@ -34,9 +34,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.common import emit_result, summarize
+from benchmarks.datasets import dataset_folders
 
-DATASETS = ("orders", "products", "users", "reviews")
-LATE_FOLDER = "orders/2026-03-15"  # an old date folder: its keys sort before the greatest one
+DATASETS = dataset_folders()  # e.g. ecommerce/orders/, from the declarations
+LATE_FOLDER = f"{DATASETS[0]}2026-03-15"  # an old date folder: its keys sort before the greatest one
 
 
 class RequestClock:
@@ -94,7 +95,7 @@ def measure(dg, sensor, instance, resources, defs, client, bucket, prefix, args,
         requests, waiting = clock.take()
         return {
             "seconds": seconds,
-            "new_files": sum(int(r.tags.get("analytics/new_files", 0)) for r in result.run_requests or []),
+            "new_files": sum(int(r.tags.get("analytics/files_announced", 0)) for r in result.run_requests or []),
             "cursor": result.cursor,
             "list_requests": requests,
             "s3_wait_seconds": waiting,
@@ -123,8 +124,8 @@ def measure(dg, sensor, instance, resources, defs, client, bucket, prefix, args,
 
     # 2. New objects in every dataset folder.
     def put(i: int) -> None:
-        dataset = DATASETS[i % len(DATASETS)]
-        key = f"{prefix}{dataset}/2026-11-30/{dataset}_2026-11-30_new{i:05d}.csv"
+        folder = DATASETS[i % len(DATASETS)]
+        key = f"{prefix}{folder}2026-11-30/new{i:05d}.csv"
         client.put_object(Bucket=bucket, Key=key, Body=b"id\n")
 
     put_started = time.perf_counter()
@@ -144,7 +145,7 @@ def measure(dg, sensor, instance, resources, defs, client, bucket, prefix, args,
     positions = {
         "cycle_start": None,
         "late_files_page": late_keys[0][:-1] if late_keys else None,
-        "last_page": f"{prefix}{DATASETS[-1]}/2026-11-30/",
+        "last_page": f"{prefix}{DATASETS[-1]}2026-11-30/",
     }
     sweep = {}
     for name, sweep_after in positions.items():

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from analytics_platform.local.sample_data.files import ensure_bucket
 from benchmarks.common import Context, Figure, ratios, run_child, summarize, timed
-from benchmarks.datasets import ensure_bucket, platform_env, s3_client
+from benchmarks.datasets import dataset_folders, platform_env, s3_client
 
-DATASETS = ("orders", "products", "users", "reviews")
 GOAL_SECONDS = 1.0
 INDEPENDENCE_LIMIT = 1.5  # tick(10x old objects) / tick(1x): O(old) would be ~10
 LATE = 4  # late files written into an old date folder, for the sweep to find
@@ -31,10 +31,11 @@ def sizes(ctx: Context) -> tuple[list[int], int, int]:
 
 
 def old_key(i: int) -> str:
-    dataset = DATASETS[i % len(DATASETS)]
+    folders = dataset_folders()
+    folder = folders[i % len(folders)]
     day = datetime(2026, 1, 1) + timedelta(days=(i // 4) % 300)
     date = day.strftime("%Y-%m-%d")
-    return f"landing/{dataset}/{date}/{dataset}_{date}_part{i:06d}.csv"
+    return f"landing/{folder}{date}/part{i:06d}.csv"
 
 
 def populate_old_objects(bucket: str, count: int) -> None:

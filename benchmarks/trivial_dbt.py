@@ -33,12 +33,12 @@ models:
     +materialized: table
 """
 
-# Same `local` output as dbt_project/profiles.yml: the warehouse comes from the environment.
+# Same `duckdb` output as dbt_project/profiles.yml: the warehouse comes from the environment.
 PROFILES_YML = f"""\
 {PROJECT_NAME}:
-  target: "{{{{ env_var('ANALYTICS_DBT_TARGET', 'local') }}}}"
+  target: "{{{{ env_var('ANALYTICS_WAREHOUSE', 'duckdb') }}}}"
   outputs:
-    local:
+    duckdb:
       type: duckdb
       path: "{{{{ env_var('ANALYTICS_DUCKDB_PATH') }}}}"
       schema: main
@@ -47,24 +47,28 @@ PROFILES_YML = f"""\
 
 
 def _sources_yml() -> str:
+    """The raw tables as landing datasets of the `ecommerce` domain (one column each): the code
+    location derives their ingestion assets and keys (raw/ecommerce/<table>) from this."""
     tables = "\n".join(
         f"""      - name: {name}
-        config:
-          meta:
-            dagster:
-              asset_key: ["raw", "{name}"]"""
+        columns:
+          - name: id
+            data_type: varchar
+            description: Id."""
         for name in RAW_TABLES
     )
     return f"""\
 version: 2
 sources:
-  - name: raw
-    schema: raw
+  - name: ecommerce
+    schema: raw_ecommerce
     config:
       loaded_at_field: _loaded_at
       freshness:
         warn_after: {{count: 24, period: hour}}
         error_after: {{count: 48, period: hour}}
+      meta:
+        landing: {{}}
     tables:
 {tables}
 """
@@ -96,7 +100,7 @@ def generate(path: Path, models: int, tests_every: int = 10, incremental_every: 
         if layer == "bronze":
             raw = RAW_TABLES[i % len(RAW_TABLES)]
             body = (
-                f"-- depends_on: {{{{ source('raw', '{raw}') }}}}\n"
+                f"-- depends_on: {{{{ source('ecommerce', '{raw}') }}}}\n"
                 f"select {i} as id, 'bronze' as payload\n"
             )
         else:
