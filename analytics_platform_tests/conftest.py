@@ -17,7 +17,15 @@ from analytics_platform.defs.landing.resources import (
 from analytics_platform.local.s3_server import local_s3_server
 from analytics_platform.settings import Settings
 
-from .helpers import PG_BIN, as_postgres, free_port, make_settings, prepared_manifest
+from .helpers import (
+    PG_BIN,
+    BuiltPlatform,
+    as_postgres,
+    build_platform,
+    free_port,
+    make_settings,
+    prepared_manifest,
+)
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +52,13 @@ def s3_client(settings: Settings):
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     return prepared_manifest()
+
+
+@pytest.fixture(scope="session")
+def built_platform(tmp_path_factory, s3_endpoint, dbt_manifest) -> BuiltPlatform:
+    """The sample data landed and built to gold once per session (test_end_to_end.py and
+    test_dbt_dagster.py share it)."""
+    return build_platform(tmp_path_factory.mktemp("platform"), s3_endpoint)
 
 
 # --- one throwaway PostgreSQL 15 server per test session ------------------------------------------

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -23,6 +24,11 @@ from analytics_platform.defs.landing.resources import (
 )
 from analytics_platform.lib.datasets import Dataset, datasets_from_manifest
 from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
+from analytics_platform.local.sample_data import (
+    SampleSpec,
+    generate_landing_files,
+    upload_landing_files,
+)
 from analytics_platform.settings import DBT_VARIABLES, Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -202,3 +208,39 @@ sources:
         (path / relative).parent.mkdir(parents=True, exist_ok=True)
         (path / relative).write_text(text)
     return path
+
+
+@dataclass
+class BuiltPlatform:
+    """One platform (moto bucket, DuckDB file, Dagster home) built by `landing_to_gold` from the
+    sample data, malformed files included. Built once per session (conftest `built_platform`):
+    the tests that share it only read it or rebuild parts of it from the same landed files,
+    which leaves every table as it was."""
+
+    settings: Settings
+    files: list
+    result: dg.ExecuteInProcessResult
+    definitions: dg.Definitions
+
+    @property
+    def asset_keys(self) -> set[dg.AssetKey]:
+        return self.definitions.resolve_asset_graph().get_all_asset_keys()
+
+
+PLATFORM_SPEC = SampleSpec(include_malformed=True)
+
+
+def build_platform(directory: Path, s3_endpoint: str) -> BuiltPlatform:
+    from analytics_platform.defs import build_definitions
+
+    settings = make_settings(directory, s3_endpoint)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.to_environment().items():
+            patch.setenv(name, value)
+        files = generate_landing_files(PLATFORM_SPEC, prefix=settings.landing_prefix)
+        upload_landing_files(build_s3_resource(settings).get_client(), settings.landing_bucket, files)
+        definitions = build_definitions(settings)
+        result = definitions.resolve_job_def("landing_to_gold").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        )
+    return BuiltPlatform(settings, files, result, definitions)

@@ -1,4 +1,4 @@
-"""`make bench-smoke` keeps working: the whole benchmark suite at a tiny scale, in < 1 minute.
+"""`make bench-smoke` keeps working: the whole benchmark suite at a tiny scale, in a few minutes.
 
 Benchmarks are not tests (their figures are not asserted here, and `make bench` never runs in
 `make test`); this only checks that every benchmark still runs against the current code and
@@ -15,6 +15,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = {"e2e", "incremental", "dbt-overhead", "load-time", "sensor-tick", "ingest-memory"}
+TIMEOUT_SECONDS = 300
+GUARD_SECONDS = 240
 
 
 def test_every_benchmark_runs_in_smoke_mode(tmp_path: Path):
@@ -27,7 +29,7 @@ def test_every_benchmark_runs_in_smoke_mode(tmp_path: Path):
         check=False,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=TIMEOUT_SECONDS,
     )
     elapsed = time.monotonic() - started
     assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-3000:]
@@ -45,6 +47,11 @@ def test_every_benchmark_runs_in_smoke_mode(tmp_path: Path):
     assert incremental["goal_met"], incremental["details"]
     e2e = next(f for f in data["figures"] if f["benchmark"] == "e2e")
     assert e2e["details"]["gold_equal_to_limit"]["all_equal"], e2e["details"]["gold_equal_to_limit"]
-    # Under a minute on a quiet 2-core machine; the guard is looser because this machine is shared
-    # (the load average at start is in the results: data["machine"]["load_average_at_start"]).
-    assert elapsed < 180, f"smoke mode took {elapsed:.0f} s (load {data['machine']['load_average_at_start']})"
+    # About 2 minutes on a quiet 2-core machine (two full platform runs of the real dbt project
+    # dominate: the e2e load and the incremental one); the guard is looser because this machine is
+    # shared (the load average at start is in the results), and below the 300 s timeout so that a
+    # slow run fails with its timings rather than a bare timeout.
+    assert elapsed < GUARD_SECONDS, (
+        f"smoke mode took {elapsed:.0f} s (load {data['machine']['load_average_at_start']}; "
+        f"per benchmark {data['benchmark_seconds']})"
+    )

@@ -28,7 +28,7 @@ from analytics_platform.local.sample_data import (
     generate_landing_files,
 )
 
-from .helpers import create_raw_tables, declared_datasets, run_dbt, run_ingestion
+from .helpers import DBT_PROJECT, create_raw_tables, declared_datasets, run_dbt, run_ingestion
 
 SPEC = SampleSpec(days=4, orders_per_day=50, products=20, users=60, reviews_per_day=20)
 LOOKBACK = {"incremental_lookback_days": 1}
@@ -239,6 +239,11 @@ def test_snapshots_keep_history_and_orders_keep_the_price_and_country_of_their_t
 
 # --------------------------------------------------------------------------- audit hooks
 
+def seed_rows(name: str) -> int:
+    """Data rows of a seed CSV, counted from the file dbt loads."""
+    return len((DBT_PROJECT / "seeds" / f"{name}.csv").read_text().strip().splitlines()) - 1
+
+
 def test_run_hooks_record_every_invocation_and_node_result_in_the_warehouse(tmp_path):
     warehouse, target = tmp_path / "warehouse.duckdb", tmp_path / "target"
     create_raw_tables(warehouse)
@@ -254,7 +259,7 @@ def test_run_hooks_record_every_invocation_and_node_result_in_the_warehouse(tmp_
         "FROM audit.dbt_invocations ORDER BY started_at, command DESC",
     )
     assert invocations == [
-        ("seed", "duckdb", "local", "success", 2, 0, True),
+        ("seed", "duckdb", "local", "success", 3, 0, True),
         ("run", "duckdb", "local", "error", 1, 1, True),
     ]  # compile left no trace
     results = query(
@@ -266,6 +271,7 @@ def test_run_hooks_record_every_invocation_and_node_result_in_the_warehouse(tmp_
         ("run", "model", "silver_orders", "error", None),
         ("seed", "seed", "category_departments", "success", 8),
         ("seed", "seed", "country_regions", "success", 15),
+        ("seed", "seed", "tickit_category_descriptions", "success", seed_rows("tickit_category_descriptions")),
     ]
     [(message,)] = query(warehouse, "SELECT message FROM audit.dbt_node_results WHERE status = 'error'")
     assert "does not exist" in message

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -21,41 +20,22 @@ import pyarrow.parquet as pq
 import pytest
 
 from analytics_platform.cli import DAGSTER_YAML
-from analytics_platform.defs import build_definitions
-from analytics_platform.defs.landing.resources import build_s3_resource
 from analytics_platform.local.sample_data import (
     LandingFile,
     SampleSpec,
-    generate_landing_files,
-    upload_landing_files,
 )
 from analytics_platform.settings import Settings
 
-from .helpers import REPO_ROOT, make_settings
+from .helpers import REPO_ROOT, BuiltPlatform
 
 CENT = Decimal("0.01")
 
 
-@dataclass
-class BuiltPlatform:
-    settings: Settings
-    files: list[LandingFile]
-    result: dg.ExecuteInProcessResult
-    asset_keys: set[dg.AssetKey]
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory, s3_endpoint, dbt_manifest) -> BuiltPlatform:
-    settings = make_settings(tmp_path_factory.mktemp("e2e"), s3_endpoint)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in settings.to_environment().items():
-            patch.setenv(name, value)
-        files = generate_landing_files(SampleSpec(include_malformed=True), prefix=settings.landing_prefix)
-        upload_landing_files(build_s3_resource(settings).get_client(), settings.landing_bucket, files)
-        definitions = build_definitions(settings)
-        job = definitions.resolve_job_def("landing_to_gold")
-        result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-        yield BuiltPlatform(settings, files, result, definitions.resolve_asset_graph().get_all_asset_keys())
+@pytest.fixture
+def platform(built_platform: BuiltPlatform, monkeypatch) -> BuiltPlatform:
+    for name, value in built_platform.settings.to_environment().items():
+        monkeypatch.setenv(name, value)  # DAGSTER_HOME etc. for instances opened from config
+    return built_platform
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:
@@ -184,11 +164,21 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
     return completed
 
 
-def materialized_keys(platform: BuiltPlatform) -> set[str]:
-    """Assets materialized by the CLI runs (their own Dagster instance, not the fixture's)."""
+def run_ids(platform: BuiltPlatform) -> set[str]:
     with dg.DagsterInstance.from_config(str(platform.settings.dagster_home)) as instance:
-        latest = instance.get_latest_materialization_events(platform.asset_keys)
-        return {key.to_user_string() for key, event in latest.items() if event is not None}
+        return {run.run_id for run in instance.get_runs()}
+
+
+def materialized_keys(platform: BuiltPlatform, runs_before: set[str]) -> set[str]:
+    """Assets materialized by the CLI runs started since `runs_before` (the shared instance also
+    holds other tests' runs)."""
+    with dg.DagsterInstance.from_config(str(platform.settings.dagster_home)) as instance:
+        return {
+            event.dagster_event.asset_key.to_user_string()
+            for run in instance.get_runs()
+            if run.run_id not in runs_before
+            for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+        }
 
 
 def test_one_gold_table_builds_alone_from_already_built_parents_then_with_its_upstream(platform):
@@ -198,15 +188,18 @@ def test_one_gold_table_builds_alone_from_already_built_parents_then_with_its_up
     with duckdb.connect(str(settings.duckdb_path)) as con:
         con.execute("DELETE FROM silver.silver_orders WHERE order_date = $1", [first_day])
 
+    before = run_ids(platform)
     run_cli(settings, "dg", "launch", "--assets", "key:gold_daily_sales")
-    assert materialized_keys(platform) == {"gold_daily_sales"}
+    assert materialized_keys(platform, before) == {"gold_daily_sales"}
     days = [d for (d,) in query(settings, "SELECT order_date FROM gold.gold_daily_sales ORDER BY 1")]
-    assert first_day not in days and len(days) == SampleSpec().days - 1
+    assert first_day not in days and len(days) == len(expected_daily_sales(platform.files)) - 1
 
     # silver_orders is partitioned by day: rebuilding the upstream names the day(s) to rebuild.
+    before = run_ids(platform)
     run_cli(settings, "dg", "launch", "--assets", "+key:gold_daily_sales", "--partition", str(first_day))
-    assert {"silver_orders", "bronze_orders", "raw/ecommerce/orders", "gold_daily_sales"} <= materialized_keys(platform)
-    assert "gold_daily_avg_rating" not in materialized_keys(platform)
+    rebuilt = materialized_keys(platform, before)
+    assert {"silver_orders", "bronze_orders", "raw/ecommerce/orders", "gold_daily_sales"} <= rebuilt
+    assert "gold_daily_avg_rating" not in rebuilt
     actual = query(settings, "SELECT order_date, orders, units, revenue FROM gold.gold_daily_sales ORDER BY 1")
     assert actual == expected_daily_sales(platform.files)
 

@@ -70,7 +70,7 @@ def run(ctx: Context) -> list[Figure]:
             last_run = platform
         gold = compare_gold(last_run.duckdb_path, limits[-1]["database"])
         raw_rows = sum(payloads[-1]["warehouse"]["raw"].values())
-        orders_rows = payloads[-1]["warehouse"]["raw"]["orders"]
+        orders_rows = payloads[-1]["warehouse"]["raw"]["ecommerce.orders"]
         ratio = summarize(ratios(platform_seconds, limit_seconds), 3)
         platform_summary = summarize(platform_seconds, 2)
         limit_summary = summarize(limit_seconds, 3)

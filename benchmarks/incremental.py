@@ -34,6 +34,8 @@ LATE_SHARE = 0.15  # of the new orders: created 1-3 days before the newest lande
 REDELIVERED_SHARE = 0.05  # extra rows: identical re-deliveries of orders of the newest day
 STATUSES = (("placed", 10), ("shipped", 25), ("delivered", 58), ("cancelled", 5), ("returned", 2))
 HEADER = ("order_id", "created_at", "user_id", "product_id", "quantity", "unit_price", "status")
+ORDERS = "ecommerce.orders"  # the dataset the increments land in (domain.name)
+ORDERS_FOLDER = "ecommerce/orders"  # its landing folder: landing/<domain>/<dataset>/
 
 
 def increment_files(ctx: Context, scale: Scale, landed_orders: int, step: int) -> list[tuple[str, bytes]]:
@@ -63,7 +65,7 @@ def increment_files(ctx: Context, scale: Scale, landed_orders: int, step: int) -
         )
     # Re-deliveries: identical copies of orders already landed on the last generated day.
     generated_day = start + timedelta(days=scale.days - 1)
-    source = sorted((landing_dir(ctx, scale) / "landing" / "orders" / generated_day.isoformat()).glob("*.csv"))
+    source = sorted((landing_dir(ctx, scale) / "landing" / ORDERS_FOLDER / generated_day.isoformat()).glob("*.csv"))
     if source:
         with source[0].open(newline="") as handle:
             landed = list(csv.reader(handle))[1:]
@@ -75,7 +77,10 @@ def increment_files(ctx: Context, scale: Scale, landed_orders: int, step: int) -
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(HEADER)
         writer.writerows(chunk)
-        key = f"landing/orders/{new_day.isoformat()}/orders_{new_day.isoformat()}_increment{step}_part{part}.csv"
+        key = (
+            f"landing/{ORDERS_FOLDER}/{new_day.isoformat()}/"
+            f"orders_{new_day.isoformat()}_increment{step}_part{part}.csv"
+        )
         files.append((key, buffer.getvalue().encode()))
     return files
 
@@ -152,7 +157,7 @@ def run(ctx: Context) -> list[Figure]:
     platform: PlatformRun = start["run"]
     scale: Scale = start["scale"]
     full_seconds = start["full_build_seconds"]["median"]
-    landed_orders = start["last_payload"]["warehouse"]["raw"]["orders"]
+    landed_orders = start["last_payload"]["warehouse"]["raw"][ORDERS]
     repeats = ctx.repeats(2, 1)  # each costs ~1.5 min at 10M
 
     platform.cursor_file.unlink(missing_ok=True)  # the first child sets it, as the full load's tick

@@ -4,16 +4,17 @@
 
 Settings (bucket, endpoint, warehouse) come from the environment. A sampler thread reads this
 process's resident set size (/proc/self/status VmRSS) every 20 ms and attributes it to the
-phase running: the S3 download (to a temporary file, in the loader's download thread) or the
-DuckDB insert. The peak reported is
+phase running: the S3 download (the loader's one streamed, ETag-pinned GET to a temporary file,
+in its download thread) or the DuckDB insert. The peak reported is
 the kernel's VmHWM of this process (not ru_maxrss: Linux carries the parent's peak across
 fork+exec, and the parent holds the local S3 server's data).
 
---single-get: download with one GET instead of boto3's parallel ranged GETs. The local S3
-  server (moto) re-reads the whole object for every range, which makes ranged downloads of a
-  large object quadratic there (not on S3); with one GET the figure is the loader's.
+--single-get: download with one GET instead of boto3's parallel ranged GETs, where the loader
+  uses s3transfer's download_fileobj. The local S3 server (moto) re-reads the whole object for
+  every range, which makes ranged downloads of a large object quadratic there (not on S3). The
+  loader now downloads with one streamed `get_object` (IfMatch on the listed ETag) anyway.
 --memory-limit: DuckDB's memory_limit for the loader, instead of the product's default
-  (DEFAULT_MEMORY_LIMIT in analytics_platform/landing/loaders/duckdb.py).
+  (DEFAULT_MEMORY_LIMIT in analytics_platform/lib/warehouses/duckdb.py).
 """
 
 from __future__ import annotations
@@ -47,8 +48,43 @@ class Sampler(threading.Thread):
             time.sleep(0.02)
 
 
+class TimedBody:
+    """A `get_object` response body whose reading is timed and marked as the download phase."""
+
+    def __init__(self, body, downloads: TimedDownloads) -> None:
+        self._body = body
+        self._downloads = downloads
+
+    def iter_chunks(self, *args, **kwargs):
+        chunks = self._body.iter_chunks(*args, **kwargs)
+        while True:
+            self._downloads._sampler.phase = "download"
+            started = time.perf_counter()
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            finally:
+                self._downloads.download_seconds += time.perf_counter() - started
+                self._downloads._sampler.phase = "insert"
+            yield chunk
+
+    def read(self, *args, **kwargs):
+        self._downloads._sampler.phase = "download"
+        started = time.perf_counter()
+        try:
+            return self._body.read(*args, **kwargs)
+        finally:
+            self._downloads.download_seconds += time.perf_counter() - started
+            self._downloads._sampler.phase = "insert"
+
+    def __getattr__(self, name):
+        return getattr(self._body, name)
+
+
 class TimedDownloads:
-    """The boto3 client, with download_fileobj timed and marked as a phase for the sampler."""
+    """The boto3 client, with its downloads (`get_object` with the reading of its body, or
+    `download_fileobj`) timed and marked as a phase for the sampler."""
 
     def __init__(self, client, sampler: Sampler, single_get: bool) -> None:
         self._client = client
@@ -68,6 +104,15 @@ class TimedDownloads:
         finally:
             self.download_seconds += time.perf_counter() - started
             self._sampler.phase = "insert"
+
+    def get_object(self, *args, **kwargs):
+        self._sampler.phase = "download"
+        started = time.perf_counter()
+        try:
+            response = self._client.get_object(*args, **kwargs)
+        finally:
+            self.download_seconds += time.perf_counter() - started
+        return {**response, "Body": TimedBody(response["Body"], self)}
 
     def __getattr__(self, name):
         return getattr(self._client, name)
@@ -96,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         o for o in list_landing_objects(client, settings.landing_bucket, settings.landing_prefix) if o.key == key
     ]
     datasets = load_datasets(settings)
-    dataset = dataset_for_key(datasets, key, settings.landing_prefix) or next(d for d in datasets if d.name == "orders")
+    dataset = dataset_for_key(datasets, key, settings.landing_prefix) or next(
+        d for d in datasets if d.qualified_name == "ecommerce.orders"
+    )
     baseline = rss_mib()
     sampler.phase = "open"
     timed_client = TimedDownloads(client, sampler, args.single_get)

@@ -43,7 +43,8 @@ def run(ctx: Context) -> list[Figure]:
     source = folder / "orders_1gb.csv"
     written_rows = write_csv(source, target_bytes)
     size = source.stat().st_size
-    bucket, key = "bench-ingest", "landing/orders/2026-10-01/orders_big.csv"
+    # Under the orders dataset's landing folder (landing/<domain>/<dataset>/).
+    bucket, key = "bench-ingest", "landing/ecommerce/orders/2026-10-01/orders_big.csv"
     client = s3_client(ctx.s3_endpoint)
     ensure_bucket(client, bucket)
     upload_seconds, _ = timed(lambda: client.upload_file(str(source), bucket, key))

@@ -1,11 +1,12 @@
 -- The engine's limit: the three gold tables of docs/CONTRACTS.md computed by one hand-written
 -- DuckDB script straight from the landing files on local disk. No orchestration, no raw tables,
 -- no bronze/silver, no tests: what the same engine needs at the least for the same answer.
--- `{landing}` is replaced by the landing folder (…/landing, holding <dataset>/<date>/<file>).
+-- `{landing}` is replaced by the landing folder (…/landing, holding
+-- <domain>/<dataset>/<date>/<file>); the three gold tables read the `ecommerce` domain only.
 --
 -- "Last-loaded wins": files are delivered in key order within a dataset
--- (<dataset>/<YYYY-MM-DD>/<dataset>_<date>_part<N>), so the file name stands in for the load
--- order; repeated deliveries carry identical content anyway.
+-- (<domain>/<dataset>/<YYYY-MM-DD>/<dataset>_<date>_part<N>), so the file name stands in for
+-- the load order; repeated deliveries carry identical content anyway.
 
 SET TimeZone = 'UTC';
 CREATE SCHEMA IF NOT EXISTS gold;
@@ -13,13 +14,13 @@ CREATE SCHEMA IF NOT EXISTS gold;
 CREATE OR REPLACE TEMP TABLE orders AS
 WITH landed AS (
     SELECT order_id, created_at, quantity, unit_price, status, filename
-    FROM read_csv('{landing}/orders/*/*.csv', header = true, auto_detect = false, filename = true,
+    FROM read_csv('{landing}/ecommerce/orders/*/*.csv', header = true, auto_detect = false, filename = true,
         columns = {'order_id': 'VARCHAR', 'created_at': 'TIMESTAMP', 'user_id': 'VARCHAR',
                    'product_id': 'VARCHAR', 'quantity': 'INTEGER', 'unit_price': 'DECIMAL(12,2)',
                    'status': 'VARCHAR'})
     UNION ALL
     SELECT order_id, created_at, quantity, unit_price, status, filename
-    FROM read_parquet('{landing}/orders/*/*.parquet', filename = true)
+    FROM read_parquet('{landing}/ecommerce/orders/*/*.parquet', filename = true)
 )
 SELECT trim(order_id) AS order_id, created_at, quantity, unit_price, lower(trim(status)) AS status
 FROM landed
@@ -38,12 +39,12 @@ GROUP BY 1;
 CREATE OR REPLACE TABLE gold.gold_daily_avg_rating AS
 WITH landed AS (
     SELECT review_id, created_at, product_id, rating, filename
-    FROM read_json('{landing}/reviews/*/*.json', format = 'newline_delimited', filename = true,
+    FROM read_json('{landing}/ecommerce/reviews/*/*.json', format = 'newline_delimited', filename = true,
         columns = {'review_id': 'VARCHAR', 'created_at': 'TIMESTAMP', 'product_id': 'VARCHAR',
                    'user_id': 'VARCHAR', 'rating': 'INTEGER', 'review_text': 'VARCHAR'})
     UNION ALL
     SELECT review_id, created_at, product_id, rating, filename
-    FROM read_csv('{landing}/reviews/*/*.csv', header = true, auto_detect = false, filename = true,
+    FROM read_csv('{landing}/ecommerce/reviews/*/*.csv', header = true, auto_detect = false, filename = true,
         columns = {'review_id': 'VARCHAR', 'created_at': 'TIMESTAMP', 'product_id': 'VARCHAR',
                    'user_id': 'VARCHAR', 'rating': 'INTEGER', 'review_text': 'VARCHAR'})
 ),
@@ -63,7 +64,7 @@ GROUP BY 1, 2;
 CREATE OR REPLACE TABLE gold.product_categories AS
 WITH landed AS (
     SELECT product_id, category, price, updated_at, filename
-    FROM read_json('{landing}/products/*/*.json', format = 'newline_delimited', filename = true,
+    FROM read_json('{landing}/ecommerce/products/*/*.json', format = 'newline_delimited', filename = true,
         columns = {'product_id': 'VARCHAR', 'product_name': 'VARCHAR', 'category': 'VARCHAR',
                    'price': 'DECIMAL(12,2)', 'updated_at': 'TIMESTAMP'})
 ),

@@ -4,6 +4,9 @@
     python -m benchmarks.platform_child tick  --cursor-file F   # one sensor tick, cursor saved
     python -m benchmarks.platform_child sensor-run --cursor-file F  # tick, then run what it asks
 
+`sensor-run` runs the sensor's own target job (`ingest_and_build`) narrowed to the request's
+asset selection, with the request's tags, as the daemon would launch it.
+
 Settings come from the environment (see `benchmarks.datasets.platform_env`); the code location
 is the project's own `analytics_platform.definitions`, the instance is `DagsterInstance.get()`
 on a fresh DAGSTER_HOME holding the product's dagster.yaml. The timings and a breakdown (steps,
@@ -108,7 +111,8 @@ def warehouse_counts(duckdb_path: str) -> dict[str, Any]:
         from analytics_platform.settings import load_settings
 
         for dataset in load_datasets(load_settings()):
-            counts["raw"][dataset.name] = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
+            # Keyed by domain: two domains may declare datasets of the same name (users).
+            counts["raw"][dataset.qualified_name] = con.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
         for table in GOLD_TABLES:
             try:
                 counts["gold"][table] = con.execute(f"SELECT count(*) FROM gold.{table}").fetchone()[0]
@@ -128,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     import dagster as dg
 
     from analytics_platform.definitions import defs
+    from analytics_platform.defs.landing.sensor import FILES_ANNOUNCED_TAG, TARGET_JOB
 
     payload: dict[str, Any] = {"import_seconds": round(time.perf_counter() - started, 3)}
     instance = dg.DagsterInstance.get()
@@ -175,9 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         payload["cursor_bytes"] = len(evaluated.cursor or "")
         if evaluated.run_requests:
             [request] = evaluated.run_requests
-            payload["new_files"] = int(request.tags.get("analytics/files_announced", 0))
+            payload["new_files"] = int(request.tags.get(FILES_ANNOUNCED_TAG, 0))
             payload["selected_assets"] = len(request.asset_selection or [])
-            job = defs.resolve_implicit_global_asset_job_def()
+            job = defs.get_job_def(request.job_name or TARGET_JOB)
             run_kwargs = {"asset_selection": request.asset_selection, "tags": request.tags}
 
     if job is not None and run_kwargs is not None:

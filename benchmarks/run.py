@@ -41,7 +41,7 @@ BULKY_WORK = ("data", "runs", "limit", "ingest", "dbt", "sensor")
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="tiny scale, < 1 minute, results not published")
+    parser.add_argument("--smoke", action="store_true", help="tiny scale, ~2 minutes, results not published")
     parser.add_argument(
         "--only", action="append", choices=sorted(BENCHMARKS), help="run only these (repeatable)"
     )

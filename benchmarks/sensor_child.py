@@ -5,7 +5,7 @@
 For each bucket (the landing zone resource pointed at it, everything else as configured):
 1. ticks with no cursor until one announces nothing: the sensor catching up with the bucket's
    old objects, a bounded slice per tick; its last cursor is the one to start from;
-2. N new objects PUT through the S3 API, spread over the four dataset folders of a new day;
+2. N new objects PUT through the S3 API, spread over the declared dataset folders of a new day;
 3. R regular ticks, each from that same cursor, so each faces the same N new objects (the
    headline), and how many of them the tick announced;
 4. R ticks from the cursor after the new objects: nothing new (an idle tick);
@@ -28,16 +28,17 @@ settings come from the environment.
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from benchmarks.common import emit_result, summarize
 from benchmarks.datasets import dataset_folders
 
 DATASETS = dataset_folders()  # e.g. ecommerce/orders/, from the declarations
 LATE_FOLDER = f"{DATASETS[0]}2026-03-15"  # an old date folder: its keys sort before the greatest one
+ORDERS_FOLDER = "ecommerce/orders/"  # the folder whose listing step 7 times
 
 
 class RequestClock:
@@ -77,13 +78,20 @@ class RequestClock:
         return len(intervals), busy
 
 
+def parse_cursor(cursor: str | None):
+    """The sensor's cursor (compact: zlib + base64, see analytics_platform/lib/cursor.py)."""
+    from analytics_platform.lib.cursor import LandingCursor
+
+    return LandingCursor.parse(cursor)
+
+
 def with_sweep_at(cursor: str, sweep_after: str | None) -> str:
-    data = json.loads(cursor)
-    data["sweep_after"] = sweep_after
-    return json.dumps(data, separators=(",", ":"))
+    return replace(parse_cursor(cursor), sweep_after=sweep_after).serialize()
 
 
 def measure(dg, sensor, instance, resources, defs, client, bucket, prefix, args, clock, full_cycle) -> dict:
+    from analytics_platform.defs.landing.sensor import FILES_ANNOUNCED_TAG
+
     def tick(cursor: str | None) -> dict:
         context = dg.build_sensor_context(
             instance=instance, cursor=cursor, resources=resources, definitions=defs
@@ -95,7 +103,7 @@ def measure(dg, sensor, instance, resources, defs, client, bucket, prefix, args,
         requests, waiting = clock.take()
         return {
             "seconds": seconds,
-            "new_files": sum(int(r.tags.get("analytics/files_announced", 0)) for r in result.run_requests or []),
+            "new_files": sum(int(r.tags.get(FILES_ANNOUNCED_TAG, 0)) for r in result.run_requests or []),
             "cursor": result.cursor,
             "list_requests": requests,
             "s3_wait_seconds": waiting,
@@ -162,7 +170,7 @@ def measure(dg, sensor, instance, resources, defs, client, bucket, prefix, args,
             cursor = step["cursor"]
             announced.append(step["new_files"])
             seconds.append(step["seconds"])
-            if json.loads(cursor).get("sweep_after") is None or len(announced) >= 1_000:
+            if parse_cursor(cursor).sweep_after is None or len(announced) >= 1_000:
                 break
         cycle = {
             "ticks": len(announced),
@@ -172,8 +180,8 @@ def measure(dg, sensor, instance, resources, defs, client, bucket, prefix, args,
 
     # 7. The S3 side alone: one list request as a folder listing makes it (after the folder's
     # greatest key: no keys) and one sweep page (1,000 keys of the whole prefix).
-    folder_after = json.loads(idle_cursor)["folder_after"]
-    orders_prefix = f"{prefix}orders/"
+    folder_after = parse_cursor(idle_cursor).folder_after
+    orders_prefix = f"{prefix}{ORDERS_FOLDER}"
     request_seconds = {}
     for name, options in (
         ("folder_after_greatest_key", {"Prefix": orders_prefix, "StartAfter": folder_after.get(orders_prefix, "")}),

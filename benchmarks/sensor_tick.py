@@ -2,9 +2,9 @@
 
 The old objects are written straight into the in-process moto backend behind the local S3
 server (100,000 PUTs over HTTP would take minutes at ~230 PUT/s), dated two days back or more,
-as old files would be. The 1,000 new ones are PUT through the real S3 API, 250 per dataset
-folder, so a tick that lists only after one greatest key for the whole bucket misses 750 of
-them. Every tick is timed in a separate process, against the real server API, with the
+as old files would be. The 1,000 new ones are PUT through the real S3 API, spread evenly over
+the declared dataset folders (landing/<domain>/<dataset>/), so a tick that lists only after one
+greatest key for the whole bucket misses all but the last folder's. Every tick is timed in a separate process, against the real server API, with the
 project's sensor: the regular tick (which must announce all 1,000), an idle tick, and the sweep
 ticks (the sensor's bounded replacement for a full listing) at their most expensive pages, one of
 which holds late files written into an old date folder. The same measurement at 10× fewer old

@@ -1,6 +1,7 @@
 """``python -m analytics_platform.local.sample_data --out DIR [--days N] [--orders-per-day N]
-[--seed N] [--include-malformed]``: write the sample landing files of every declared dataset to a
-local folder (the declarations are read from the configured dbt project's manifest)."""
+[--seed N] [--include-malformed] [--domain D ...]``: write the sample landing files of every
+declared dataset (or of the datasets of the given domains) to a local folder (the declarations are
+read from the configured dbt project's manifest)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from analytics_platform.local.sample_data import (
     SampleSpec,
+    declared_datasets,
     generate_landing_files,
     write_landing_files,
 )
@@ -37,6 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--include-malformed", action="store_true")
     parser.add_argument("--prefix", default="landing/")
+    parser.add_argument(
+        "--domain",
+        action="append",
+        help="only the datasets of this domain, e.g. ecommerce (repeatable; default: every domain)",
+    )
     args = parser.parse_args(argv)
     spec = SampleSpec(
         days=args.days,
@@ -50,7 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         include_malformed=args.include_malformed,
     )
     started = time.perf_counter()
-    files = generate_landing_files(spec, prefix=args.prefix)
+    datasets = None
+    if args.domain:
+        datasets = [d for d in declared_datasets() if d.domain in args.domain]
+        if not datasets:
+            parser.error(f"no declared dataset in domain(s) {', '.join(args.domain)}")
+    files = generate_landing_files(spec, prefix=args.prefix, datasets=datasets)
     write_landing_files(args.out, files)
     size = sum(len(f.body) for f in files)
     malformed = sum(f.malformed for f in files)
