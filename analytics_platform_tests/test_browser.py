@@ -38,7 +38,6 @@ UI_START_SECONDS = 180  # 20 s on an idle machine, 75 s on a busy one
 RUN_SECONDS = 240
 SENSOR_RUN_SECONDS = 420  # ~90 s idle: ingestion and every dbt model once
 
-import playwright.sync_api as playwright
 
 if not CHROMIUM.exists():
     # Never a silent skip in CI: .ci/run installs Debian's chromium, so its absence is a defect.
