@@ -47,6 +47,38 @@ from analytics_platform.lib.warehouses.files import (
     plan_batches,
 )
 
+# The bookkeeping tables every loader keeps beside the raw tables (same names and columns on
+# every engine; `bookkeeping_ddl` creates them).
+LEDGER_SCHEMA = "raw"
+LEDGER_TABLE = f"{LEDGER_SCHEMA}._ingestion_ledger"
+QUARANTINE_TABLE = f"{LEDGER_SCHEMA}._ingestion_quarantine"
+DEFERRED_TABLE = f"{LEDGER_SCHEMA}._ingestion_deferred"
+
+
+def bookkeeping_ddl(text_type: str = "VARCHAR") -> list[str]:
+    """The statements that create the ledger, deferral and quarantine tables if missing, in SQL
+    every supported engine accepts (`text_type`: the engine's string type). One file version
+    (key, ETag) is one row in each."""
+    file_columns = (
+        f"dataset {text_type} NOT NULL, s3_key {text_type} NOT NULL, etag {text_type} NOT NULL, "
+        "size_bytes BIGINT, last_modified TIMESTAMP"
+    )
+    ledger = (
+        f"CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} ({file_columns}, rows BIGINT NOT NULL, "
+        f"loaded_at TIMESTAMP NOT NULL, run_id {text_type}, superseded_at TIMESTAMP, "
+        "PRIMARY KEY (s3_key, etag))"
+    )
+    deferred = (
+        f"CREATE TABLE IF NOT EXISTS {DEFERRED_TABLE} ({file_columns}, reason {text_type} NOT NULL, "
+        "first_deferred_at TIMESTAMP NOT NULL, deferred_at TIMESTAMP NOT NULL, "
+        f"attempts INTEGER NOT NULL, run_id {text_type}, PRIMARY KEY (s3_key, etag))"
+    )
+    quarantine = (
+        f"CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} ({file_columns}, reason {text_type} NOT NULL, "
+        f"quarantined_at TIMESTAMP NOT NULL, run_id {text_type}, PRIMARY KEY (s3_key, etag))"
+    )
+    return [f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}", ledger, deferred, quarantine]
+
 # Each batch is committed whole; its files are downloaded to local disk (not memory) while the
 # previous batch loads, so at most two batches' bytes are on disk at once.
 BATCH_MAX_BYTES = 32 * 1024 * 1024

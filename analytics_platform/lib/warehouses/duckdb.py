@@ -15,11 +15,15 @@ import duckdb
 from analytics_platform.lib.datasets import LOAD_COLUMNS, Dataset
 from analytics_platform.lib.objects import LandingObject
 from analytics_platform.lib.warehouses.base import (
+    DEFERRED_TABLE,
+    LEDGER_TABLE,
+    QUARANTINE_TABLE,
     DeferredFile,
     QuarantinedFile,
     WarehouseConfig,
     WarehouseLoader,
     as_utc_naive,
+    bookkeeping_ddl,
 )
 from analytics_platform.lib.warehouses.duckdb_casts import typed_value_sql
 from analytics_platform.lib.warehouses.files import (
@@ -30,11 +34,6 @@ from analytics_platform.lib.warehouses.files import (
     sql_identifier,
     sql_literal,
 )
-
-LEDGER_SCHEMA = "raw"
-LEDGER_TABLE = f"{LEDGER_SCHEMA}._ingestion_ledger"
-QUARANTINE_TABLE = f"{LEDGER_SCHEMA}._ingestion_quarantine"
-DEFERRED_TABLE = f"{LEDGER_SCHEMA}._ingestion_deferred"
 
 # DuckDB otherwise lets its buffer pool grow to 80% of RAM before spilling to `<warehouse>.tmp`:
 # a 0.92 GB CSV peaked at 531 MiB RSS without a limit, ~445 MiB with 256 MB, ~320 MiB with
@@ -64,32 +63,11 @@ class DuckDBLoader(WarehouseLoader):
         self._connection.close()
 
     def _create_bookkeeping_tables(self) -> None:
-        con = self._connection
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}")
-        con.execute(
-            f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
-                dataset VARCHAR NOT NULL, s3_key VARCHAR NOT NULL, etag VARCHAR NOT NULL,
-                size_bytes BIGINT, last_modified TIMESTAMP, rows BIGINT NOT NULL,
-                loaded_at TIMESTAMP NOT NULL, run_id VARCHAR,
-                PRIMARY KEY (s3_key, etag))"""
-        )
-        # When a newer version of the key replaced this one's rows (warehouses made before the
-        # column existed get it here).
-        con.execute(f"ALTER TABLE {LEDGER_TABLE} ADD COLUMN IF NOT EXISTS superseded_at TIMESTAMP")
-        con.execute(
-            f"""CREATE TABLE IF NOT EXISTS {DEFERRED_TABLE} (
-                dataset VARCHAR NOT NULL, s3_key VARCHAR NOT NULL, etag VARCHAR NOT NULL,
-                size_bytes BIGINT, last_modified TIMESTAMP, reason VARCHAR NOT NULL,
-                first_deferred_at TIMESTAMP NOT NULL, deferred_at TIMESTAMP NOT NULL,
-                attempts INTEGER NOT NULL, run_id VARCHAR,
-                PRIMARY KEY (s3_key, etag))"""
-        )
-        con.execute(
-            f"""CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (
-                dataset VARCHAR NOT NULL, s3_key VARCHAR NOT NULL, etag VARCHAR NOT NULL,
-                size_bytes BIGINT, last_modified TIMESTAMP, reason VARCHAR NOT NULL,
-                quarantined_at TIMESTAMP NOT NULL, run_id VARCHAR,
-                PRIMARY KEY (s3_key, etag))"""
+        for statement in bookkeeping_ddl():
+            self._connection.execute(statement)
+        # Ledgers written before re-deliveries replaced a key's rows lack this column.
+        self._connection.execute(
+            f"ALTER TABLE {LEDGER_TABLE} ADD COLUMN IF NOT EXISTS superseded_at TIMESTAMP"
         )
 
     def _create_raw_table(self, dataset: Dataset) -> None:

@@ -25,11 +25,15 @@ import psycopg2.extras
 from analytics_platform.lib.datasets import LOAD_COLUMNS, Dataset
 from analytics_platform.lib.objects import LandingObject
 from analytics_platform.lib.warehouses.base import (
+    DEFERRED_TABLE,
+    LEDGER_TABLE,
+    QUARANTINE_TABLE,
     DeferredFile,
     QuarantinedFile,
     WarehouseConfig,
     WarehouseLoader,
     as_utc_naive,
+    bookkeeping_ddl,
 )
 from analytics_platform.lib.warehouses.duckdb import _select_file
 from analytics_platform.lib.warehouses.files import (
@@ -40,10 +44,6 @@ from analytics_platform.lib.warehouses.files import (
     sql_literal,
 )
 
-LEDGER_SCHEMA = "raw"
-LEDGER_TABLE = f"{LEDGER_SCHEMA}._ingestion_ledger"
-QUARANTINE_TABLE = f"{LEDGER_SCHEMA}._ingestion_quarantine"
-DEFERRED_TABLE = f"{LEDGER_SCHEMA}._ingestion_deferred"
 # Declared types are DuckDB's spelling; the few PostgreSQL spells differently.
 POSTGRES_TYPES = {"DOUBLE": "DOUBLE PRECISION", "FLOAT": "REAL", "STRING": "TEXT", "JSON": "JSONB"}
 
@@ -97,29 +97,8 @@ class PostgresLoader(WarehouseLoader):
             return cursor.fetchall()
 
     def _create_bookkeeping_tables(self) -> None:
-        self._execute(f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}")
-        self._execute(
-            f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
-                dataset VARCHAR NOT NULL, s3_key VARCHAR NOT NULL, etag VARCHAR NOT NULL,
-                size_bytes BIGINT, last_modified TIMESTAMP, rows BIGINT NOT NULL,
-                loaded_at TIMESTAMP NOT NULL, run_id VARCHAR, superseded_at TIMESTAMP,
-                PRIMARY KEY (s3_key, etag))"""
-        )
-        self._execute(
-            f"""CREATE TABLE IF NOT EXISTS {DEFERRED_TABLE} (
-                dataset VARCHAR NOT NULL, s3_key VARCHAR NOT NULL, etag VARCHAR NOT NULL,
-                size_bytes BIGINT, last_modified TIMESTAMP, reason VARCHAR NOT NULL,
-                first_deferred_at TIMESTAMP NOT NULL, deferred_at TIMESTAMP NOT NULL,
-                attempts INTEGER NOT NULL, run_id VARCHAR,
-                PRIMARY KEY (s3_key, etag))"""
-        )
-        self._execute(
-            f"""CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (
-                dataset VARCHAR NOT NULL, s3_key VARCHAR NOT NULL, etag VARCHAR NOT NULL,
-                size_bytes BIGINT, last_modified TIMESTAMP, reason VARCHAR NOT NULL,
-                quarantined_at TIMESTAMP NOT NULL, run_id VARCHAR,
-                PRIMARY KEY (s3_key, etag))"""
-        )
+        for statement in bookkeeping_ddl():
+            self._execute(statement)
 
     def _create_raw_table(self, dataset: Dataset) -> None:
         columns = [(c.name, postgres_type(c.data_type)) for c in dataset.columns]

@@ -30,11 +30,10 @@ import psycopg2  # Redshift speaks the PostgreSQL protocol; dbt-redshift's drive
 
 from analytics_platform.lib.datasets import LOAD_COLUMNS, Dataset
 from analytics_platform.lib.objects import LandingObject
-from analytics_platform.lib.warehouses.base import WarehouseConfig
+from analytics_platform.lib.warehouses.base import WarehouseConfig, bookkeeping_ddl
 from analytics_platform.lib.warehouses.files import LocalFile, sql_identifier, sql_literal
 from analytics_platform.lib.warehouses.postgres import (
     DEFERRED_TABLE,
-    LEDGER_SCHEMA,
     LEDGER_TABLE,
     QUARANTINE_TABLE,
     PostgresLoader,
@@ -128,22 +127,8 @@ class RedshiftLoader(PostgresLoader):
                    config.redshift_iam_role, config.aws_region)
 
     def _create_bookkeeping_tables(self) -> None:
-        self._execute(f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}")
-        common = (f"dataset {TEXT} NOT NULL, s3_key {TEXT} NOT NULL, etag {TEXT} NOT NULL, "
-                  "size_bytes BIGINT, last_modified TIMESTAMP")
-        self._execute(
-            f"CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} ({common}, rows BIGINT NOT NULL, "
-            f"loaded_at TIMESTAMP NOT NULL, run_id {TEXT}, superseded_at TIMESTAMP, PRIMARY KEY (s3_key, etag))"
-        )
-        self._execute(
-            f"CREATE TABLE IF NOT EXISTS {DEFERRED_TABLE} ({common}, reason {TEXT} NOT NULL, "
-            f"first_deferred_at TIMESTAMP NOT NULL, deferred_at TIMESTAMP NOT NULL, attempts INTEGER NOT NULL, "
-            f"run_id {TEXT}, PRIMARY KEY (s3_key, etag))"
-        )
-        self._execute(
-            f"CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} ({common}, reason {TEXT} NOT NULL, "
-            f"quarantined_at TIMESTAMP NOT NULL, run_id {TEXT}, PRIMARY KEY (s3_key, etag))"
-        )
+        for statement in bookkeeping_ddl(TEXT):
+            self._execute(statement)
 
     def _create_raw_table(self, dataset: Dataset) -> None:
         columns = [(c.name, redshift_type(c.data_type)) for c in dataset.columns]
