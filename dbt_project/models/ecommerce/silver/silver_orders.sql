@@ -6,6 +6,7 @@
     incremental_strategy='merge',
     unique_key='order_id',
     on_schema_change='append_new_columns',
+    post_hook="{{ delete_records_dropped_by_redelivery(source('ecommerce', 'orders'), 'order_id') }}",
     merge_update_condition=merge_row_changed([
         'created_at', 'order_date', 'user_id', 'product_id', 'product_name', 'category',
         'user_country', 'quantity', 'unit_price', 'line_revenue', 'list_price', 'list_revenue',

@@ -5,6 +5,7 @@
     incremental_strategy='delete+insert',
     unique_key='review_date',
     on_schema_change='append_new_columns',
+    post_hook="{{ delete_records_dropped_by_redelivery(source('ecommerce', 'reviews'), 'review_id') }}",
 ) }}
 
 {%- set bronze = ref('bronze_reviews') -%}
