@@ -167,12 +167,14 @@ def test_sensor_sees_every_object_once_in_every_folder_across_pages_and_late(set
         assets=[build_ingestion_assets(declared_datasets())], sensors=[sensor], resources=resources
     )
     cursor: str | None = None
+    instance = dg.DagsterInstance.ephemeral()
 
     def tick() -> int:
         """Evaluate one tick from the current cursor; how many new files its run request announced."""
         nonlocal cursor
+        # A sensor always runs with an instance (it reads the last ingestion's deferred files).
         context = dg.build_sensor_context(
-            cursor=cursor, resources=resources, definitions=definitions
+            cursor=cursor, resources=resources, definitions=definitions, instance=instance
         )
         result = sensor.evaluate_tick(context)
         cursor = result.cursor
