@@ -211,7 +211,7 @@ class DuckDBLoader(WarehouseLoader):
         # row_number() in file order. A single multi-file read_csv(..., filename = true) would
         # need a blocking window (the batch held in memory: twice the peak RSS, measured) to
         # restart the numbering per file, and the CSV and JSON readers have no file_row_number.
-        selects = " UNION ALL ".join(_select_file(dataset, f, extra, loaded_at_sql) for f in local_files)
+        selects = " UNION ALL ".join(typed_file_select_sql(dataset, f, extra, loaded_at_sql) for f in local_files)
         total_rows = con.execute(
             f"INSERT INTO {dataset.raw_table} ({', '.join(map(sql_identifier, targets))}) {selects}"
         ).fetchone()[0]
@@ -237,7 +237,7 @@ def _file_fields(dataset: Dataset, landing_object: LandingObject) -> list:
     ]
 
 
-def _select_file(dataset: Dataset, local_file: LocalFile, extra: list[str], loaded_at_sql: str) -> str:
+def typed_file_select_sql(dataset: Dataset, local_file: LocalFile, extra: list[str], loaded_at_sql: str) -> str:
     """One file's rows as the raw table's columns (`extra` columns it lacks are NULL)."""
     names = local_file.by_normalised_name
     selects = [

@@ -1,7 +1,7 @@
 """PostgreSQL's part of loading (ANALYTICS_WAREHOUSE=postgres; POSTGRES_* settings).
 
 Each file of a batch is read and typed by an in-process, in-memory DuckDB with the very SELECT the
-DuckDB loader inserts (`duckdb._select_file`: the declared types, the `timestamp_format`, the
+DuckDB loader inserts (`duckdb.typed_file_select_sql`: the declared types, the `timestamp_format`, the
 required-column check, `_source_row` in file order), written as CSV to local disk, and streamed
 to PostgreSQL with one `COPY <raw table> FROM STDIN` per file. So both engines accept and reject
 exactly the same files with the same reasons, PostgreSQL receives plain typed CSV (its bulk path,
@@ -35,7 +35,7 @@ from analytics_platform.lib.warehouses.base import (
     as_utc_naive,
     bookkeeping_ddl,
 )
-from analytics_platform.lib.warehouses.duckdb import _select_file
+from analytics_platform.lib.warehouses.duckdb import typed_file_select_sql
 from analytics_platform.lib.warehouses.files import (
     DUCKDB_DATA_ERRORS,
     LocalFile,
@@ -248,7 +248,7 @@ class PostgresLoader(WarehouseLoader):
             for local_file in local_files:
                 typed = local_file.path.with_name(local_file.path.name + ".typed.csv")
                 try:
-                    select = _select_file(dataset, local_file, extra, loaded_at_sql)
+                    select = typed_file_select_sql(dataset, local_file, extra, loaded_at_sql)
                     reader.execute(f"COPY {select} TO {sql_literal(str(typed))} (FORMAT csv, HEADER false)")
                     with typed.open("rb") as handle, self._connection.cursor() as cursor:
                         cursor.copy_expert(copy_sql, handle)
