@@ -126,7 +126,7 @@ def running_local_s3(settings: Settings):
 def seed_landing_bucket(settings: Settings, only_if_empty: bool) -> int:
     """Upload the deterministic sample data set; returns the number of files uploaded."""
     from analytics_platform.defs.landing.resources import build_s3_resource
-    from analytics_platform.local.sample_data.generator import (
+    from analytics_platform.local.sample_data import (
         SampleSpec,
         generate_landing_files,
         upload_landing_files,
