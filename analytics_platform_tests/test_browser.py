@@ -160,6 +160,15 @@ def test_newcomer_materializes_gold_daily_sales_from_the_ui(
             page.get_by_text(f"{rows:,}", exact=True).first.wait_for()
             save(page, tmp_path, "asset-page")
 
+            # The incremental facts are unpartitioned: their page tells what ran, no partition
+            # bar reading "0% filled" after the run that built them.
+            page.goto(f"{base}/assets/silver_orders")
+            page.get_by_text("silver_orders", exact=True).first.wait_for()
+            page.wait_for_timeout(1_000)
+            assert "% filled" not in page.inner_text("body")
+            page.goto(f"{base}/assets/gold_daily_sales")
+            page.get_by_text(f"{rows:,}", exact=True).first.wait_for()
+
             page.get_by_role("button", name="Materialize").first.click()
             run_id = wait_for_ui_run(settings, started_after=time.time() - 5)
             page.goto(f"{base}/runs/{run_id}")

@@ -1,8 +1,9 @@
-"""The dbt project in Dagster: daily partitions for the incremental facts (a date range backfilled
-from the CLI in one run), the unpartitioned rest, versioned models, exposures downstream of gold,
-dbt tests (business rules included) as asset checks, and the docs site asset. The platform
-(moto S3 + a DuckDB file) built once per session by the `landing_to_gold` job, without a
-partition, is shared with test_end_to_end.py.
+"""The dbt project in Dagster: one unpartitioned dbt step per run (a landing run is ingestion +
+one `dbt build`), backfill windows as run config (a date range backfilled from the CLI in one run
+and one dbt invocation), fact tests scoped to the rows a run wrote with a full-scope job,
+versioned models, exposures downstream of gold, dbt tests (business rules included) as asset
+checks, and the docs site asset. The platform (moto S3 + a DuckDB file) built once per session by
+the `landing_to_gold` job is shared with test_end_to_end.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -20,13 +22,16 @@ import pytest
 
 from analytics_platform.cli import DAGSTER_YAML
 from analytics_platform.defs import build_definitions
-from analytics_platform.defs.dbt.assets import incremental_dbt_args
 from analytics_platform.defs.dbt.docs import DOCS_ASSET_KEY, DocsDestination, publish
 from analytics_platform.defs.landing.resources import build_s3_resource
-from analytics_platform.lib.partitions import daily_partitions
+from analytics_platform.lib.backfill_window import (
+    BackfillWindowError,
+    DbtBuildConfig,
+    dbt_window_vars,
+)
 from analytics_platform.settings import WAREHOUSE_POOL, Settings
 
-from .helpers import REPO_ROOT, BuiltPlatform
+from .helpers import REPO_ROOT, BuiltPlatform, read_rows
 
 FACTS = {dg.AssetKey("silver_orders"), dg.AssetKey("silver_reviews")}
 
@@ -56,46 +61,87 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(
-    ("context_args", "window"),
+    ("start", "end", "window"),
     [
-        ({}, None),  # no partition: the incremental catch-up run
-        ({"partition_key": "2026-10-03"}, ("2026-10-03 00:00:00", "2026-10-04 00:00:00")),
-        (
-            {"partition_key_range": dg.PartitionKeyRange("2026-10-02", "2026-10-05")},
-            ("2026-10-02 00:00:00", "2026-10-06 00:00:00"),
-        ),
+        (None, None, None),  # no window: the incremental catch-up run
+        ("2026-10-03", "2026-10-04", ("2026-10-03 00:00:00", "2026-10-04 00:00:00")),
+        ("2026-10-02", "2026-10-06", ("2026-10-02 00:00:00", "2026-10-06 00:00:00")),
+        ("2026-10-02 07:00", "2026-10-02 09:30", ("2026-10-02 07:00:00", "2026-10-02 09:30:00")),
+        ("2026-10-02T23:00", "2026-10-03", ("2026-10-02 23:00:00", "2026-10-03 00:00:00")),
     ],
 )
-def test_partitions_become_one_half_open_dbt_window(context_args, window):
-    args = incremental_dbt_args(dg.build_asset_context(**context_args), daily_partitions("2026-10-01"))
+def test_a_backfill_window_becomes_one_half_open_dbt_window(start, end, window):
+    parsed = DbtBuildConfig(window_start=start, window_end=end).window()
     if window is None:
-        assert args == ["build"]
+        assert parsed is None
     else:
-        assert args[:2] == ["build", "--vars"]
-        assert json.loads(args[2]) == {"window_start": window[0], "window_end": window[1]}
+        assert dbt_window_vars(*parsed) == {"window_start": window[0], "window_end": window[1]}
 
 
-def test_only_the_incremental_facts_are_partitioned_daily_with_single_run_backfills(platform):
-    graph = platform.definitions.resolve_asset_graph()
-    partitioned = {key for key in graph.get_all_asset_keys() if graph.get(key).partitions_def is not None}
-    assert partitioned == FACTS
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2026-10-02", None, "Set both window_start and window_end"),
+        (None, "2026-10-02", "Set both window_start and window_end"),
+        ("2026-10-03", "2026-10-03", "must be before window_end"),
+        ("2026-10-04 10:00", "2026-10-04 09:00", "must be before window_end"),
+        ("02/10/2026", "2026-10-03", "is not a UTC date or hour"),
+    ],
+)
+def test_a_wrong_backfill_window_is_refused_with_a_message_naming_the_fix(start, end, message):
+    with pytest.raises(BackfillWindowError, match=message):
+        DbtBuildConfig(window_start=start, window_end=end).window()
+
+
+def ops_of(job: dg.JobDefinition) -> set[str]:
+    return {node.name for node in job.graph.node_defs}
+
+
+def test_every_job_runs_its_dbt_part_in_one_op_and_nothing_is_partitioned(platform):
+    definitions = platform.definitions
+    graph = definitions.resolve_asset_graph()
+    assert [key for key in graph.get_all_asset_keys() if graph.get(key).partitions_def] == []
     for key in FACTS:
-        node = graph.get(key)
-        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition)
-        assert node.partitions_def.get_first_partition_key() == "2026-10-01"  # SampleSpec().start
-        assert node.partitions_def.timezone == "UTC"
-        assert node.backfill_policy == dg.BackfillPolicy.single_run()
-        assert node.tags["materialized"] == "incremental"
+        assert graph.get(key).tags["materialized"] == "incremental"
 
-    # The main job keeps every asset but the docs site: Dagster runs unpartitioned assets
-    # and assets of one partitions definition together.
-    job = platform.definitions.resolve_job_def("landing_to_gold")
-    in_job = set(job.asset_layer.executable_asset_keys)
+    # A landing run: the ingestion step and one dbt step, without dbt source freshness (its
+    # own job and hourly schedule).
+    landing = definitions.resolve_job_def("landing_to_gold")
+    in_job = set(landing.asset_layer.executable_asset_keys)
     assert FACTS | {dg.AssetKey(["raw", "ecommerce", "orders"]), dg.AssetKey("gold_daily_sales")} <= in_job
     assert DOCS_ASSET_KEY not in in_job
-    daily = platform.definitions.resolve_job_def("dbt_incremental_daily")
+    assert ops_of(landing) == {"ingest_landing_files", "dbt_models"}
+    sensor_job = definitions.resolve_job_def("ingest_and_build")
+    assert ops_of(sensor_job) == {"ingest_landing_files", "dbt_models"}
+    freshness = definitions.resolve_job_def("source_freshness")
+    freshness_checks = set(freshness.asset_layer.asset_graph.asset_check_keys)
+    checked = {check.asset_key for check in freshness_checks}
+    assert {dg.AssetKey(["raw", "ecommerce", name]) for name in ("orders", "products", "users", "reviews")} <= checked
+    assert all(key.path[0] == "raw" for key in checked)  # the landed sources, nothing else
+    for job in (landing, sensor_job):
+        assert not freshness_checks & set(job.asset_layer.asset_graph.asset_check_keys), job.name
+    schedules = {schedule.name: schedule for schedule in definitions.schedules}
+    assert schedules["source_freshness_hourly"].cron_schedule == "15 * * * *"
+
+    daily = definitions.resolve_job_def("dbt_incremental_daily")
     assert set(daily.asset_layer.executable_asset_keys) >= FACTS | {dg.AssetKey("gold_daily_sales")}
     assert dg.AssetKey("bronze_orders") not in set(daily.asset_layer.executable_asset_keys)
+    assert ops_of(daily) == {"dbt_models"}
+    # Its nightly schedule passes yesterday's window as run config.
+    with dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 10, 6, 2, 0, tzinfo=timezone.utc)
+    ) as context:
+        [request] = schedules["dbt_incremental_daily_schedule"].evaluate_tick(context).run_requests
+    assert request.run_config == {"ops": {"dbt_models": {"config": {
+        "window_start": "2026-10-05 00:00", "window_end": "2026-10-06 00:00"}}}}
+
+    full_tests = definitions.resolve_job_def("dbt_full_tests")
+    assert set(full_tests.asset_layer.executable_asset_keys) & set(graph.get_all_asset_keys()) == set()
+    incremental = {key for key in graph.get_all_asset_keys() if graph.get(key).tags.get("materialized") == "incremental"}
+    assert FACTS <= incremental  # (and the incremental facts of other domains)
+    fact_checks = {check for check in graph.asset_check_keys if check.asset_key in incremental}
+    assert set(full_tests.asset_layer.asset_graph.asset_check_keys) == fact_checks
+    assert any(check.name.startswith("unique_silver_orders_order_id") for check in fact_checks)
 
 
 def test_versions_exposures_checks_and_the_docs_asset_in_the_graph(platform):
@@ -121,15 +167,20 @@ def test_versions_exposures_checks_and_the_docs_asset_in_the_graph(platform):
     assert docs.group_name == "docs" and docs.assets_def.node_def.pools == {WAREHOUSE_POOL}
 
 
-def test_the_main_job_builds_the_facts_without_a_partition(platform):
+def step_keys(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The steps a run started, in order (its event log)."""
+    return [entry.step_key for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)]
+
+
+def test_the_landing_run_is_the_ingestion_step_and_one_dbt_build(platform):
     result = platform.result
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     assert [e.asset_check_key for e in evaluations if not e.passed] == []
     checked = {e.asset_key for e in evaluations}
     assert FACTS | {dg.AssetKey("gold_daily_sales"), dg.AssetKey("gold_sales_by_region")} <= checked
-    partitions = {event.asset_key: event.partition for event in result.get_asset_materialization_events()}
-    assert partitions[dg.AssetKey("silver_orders")] is None  # a catch-up run, no partition
+    started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+    assert started == ["ingest_landing_files", "dbt_models"]
     [(days,)] = query(platform.settings, "SELECT count(*) FROM gold.gold_daily_sales")
     # One row per delivery day of a loadable orders file (a malformed file is quarantined whole).
     order_days = {
@@ -144,45 +195,98 @@ def test_the_main_job_builds_the_facts_without_a_partition(platform):
     assert orders == bronze
 
 
-def test_a_date_range_is_backfilled_from_the_cli_in_one_dbt_run(platform):
+def orders_in_window(files: list, start: date, end: date) -> set[str]:
+    """order_ids whose event day is in [start, end), from the landed files (a later delivery of
+    an order replaces an earlier one, as the loader's ledger order does)."""
+    latest = {}
+    for landing_file in files:
+        if (landing_file.domain, landing_file.dataset) != ("ecommerce", "orders") or landing_file.malformed:
+            continue
+        for row in read_rows(landing_file):
+            latest[str(row["order_id"]).strip()] = row
+    return {
+        order_id for order_id, row in latest.items()
+        if start <= datetime.fromisoformat(str(row["created_at"])).date() < end
+    }
+
+
+def test_a_date_range_is_backfilled_from_the_cli_in_one_run_and_one_dbt_invocation(platform):
     settings = platform.settings
+    window = ("2026-10-02", "2026-10-04")  # two days, half-open
     before = {
-        table: query(settings, f"SELECT * FROM silver.{table} ORDER BY ALL")
+        table: query(settings, f"SELECT * EXCLUDE (_dbt_run_at) FROM silver.{table} ORDER BY ALL")
         for table in ("silver_orders", "silver_reviews")
     }
+    stamps_before = dict(query(settings, "SELECT order_id, _dbt_run_at FROM silver.silver_orders"))
     with duckdb.connect(str(settings.duckdb_path)) as con:
-        con.execute("DELETE FROM silver.silver_orders WHERE order_date BETWEEN '2026-10-02' AND '2026-10-03'")
-        con.execute("DELETE FROM silver.silver_reviews WHERE review_date BETWEEN '2026-10-02' AND '2026-10-03'")
+        con.execute("DELETE FROM silver.silver_orders WHERE order_date >= ? AND order_date < ?", window)
+        con.execute("DELETE FROM silver.silver_reviews WHERE review_date >= ? AND review_date < ?", window)
 
-    run_cli(
-        settings, "dg", "launch", "--assets", "tag:materialized=incremental",
-        "--partition-range", "2026-10-02...2026-10-03",
-    )
+    run_cli(settings, "analytics-platform", "backfill", "--start", window[0], "--end", window[1])
 
     for table, rows in before.items():
-        assert query(settings, f"SELECT * FROM silver.{table} ORDER BY ALL") == rows, table
+        assert query(settings, f"SELECT * EXCLUDE (_dbt_run_at) FROM silver.{table} ORDER BY ALL") == rows, table
+    # Exactly the window's orders were written (their stamp is new), as the landed files say.
+    stamps_after = dict(query(settings, "SELECT order_id, _dbt_run_at FROM silver.silver_orders"))
+    rewritten = {order_id for order_id, stamp in stamps_after.items() if stamp != stamps_before[order_id]}
+    expected = orders_in_window(platform.files, date(2026, 10, 2), date(2026, 10, 4))
+    assert len(expected) > 50 and rewritten == expected
     # One dbt invocation, with the half-open window of the two days.
-    [(command, selector, variables, status)] = query(
+    [(command, variables, status)] = query(
         settings,
-        "SELECT command, selector, vars, status FROM audit.dbt_invocations "
-        # (test_end_to_end's `+key:` launch on the shared warehouse passes a window of its own)
+        "SELECT command, vars, status FROM audit.dbt_invocations "
         "WHERE vars LIKE '%\"window_start\": \"2026-10-02 00:00:00\"%' ORDER BY started_at",
     )
     assert (command, status) == ("build", "success")
     assert json.loads(variables) == {"window_start": "2026-10-02 00:00:00", "window_end": "2026-10-04 00:00:00"}
-    assert selector == "config.materialized:incremental"  # the partitioned facts, nothing else
+    # One run in the instance the UI serves (DAGSTER_HOME), of one step.
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        # The shared instance also holds test_end_to_end's CLI runs: this test's run is the
-        # partitioned one.
-        [run] = [r for r in instance.get_runs() if "dagster/asset_partition_range_start" in r.tags]
-        assert run.tags["dagster/asset_partition_range_start"] == "2026-10-02"
-        assert run.tags["dagster/asset_partition_range_end"] == "2026-10-03"
-        partitions = {
-            record.partition_key
-            for record in instance.fetch_materializations(dg.AssetKey("silver_orders"), limit=10).records
-            if record.run_id == run.run_id
-        }
-    assert partitions == {"2026-10-02", "2026-10-03"}
+        [run] = [r for r in instance.get_runs() if r.job_name == "dbt_incremental_daily"]
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        assert run.run_config["ops"]["dbt_models"]["config"] == {
+            "window_start": "2026-10-02 00:00", "window_end": "2026-10-04 00:00"}
+        assert step_keys(instance, run.run_id) == ["dbt_models"]
+
+
+PLANTED = "planted/duplicate.csv"
+
+
+def test_a_landing_run_tests_the_rows_it_wrote_and_the_full_job_the_whole_table(platform):
+    """A duplicate order planted on an old day (outside the lookback, so no run rewrites it) is
+    invisible to a landing run's tests and found by the scheduled full-scope job. It is planted
+    cancelled, so the gold tables the landing run rebuilds (cancelled orders excluded) stay as
+    the landed files say for the tests that share the platform."""
+    settings = platform.settings
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        [(first_day,)] = con.execute("SELECT min(order_date) FROM silver.silver_orders").fetchall()
+        con.execute(
+            "INSERT INTO silver.silver_orders SELECT * REPLACE (? AS _source_key, 'cancelled' AS status, "
+            "true AS is_cancelled) FROM silver.silver_orders "
+            "WHERE order_date = ? ORDER BY order_id LIMIT 1", [PLANTED, first_day],
+        )
+    try:
+        instance = dg.DagsterInstance.ephemeral()
+        landing = platform.definitions.resolve_job_def("landing_to_gold").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+        assert landing.success
+        assert step_keys(instance, landing.run_id) == ["ingest_landing_files", "dbt_models"]
+        unique = [e for e in landing.get_asset_check_evaluations()
+                  if e.asset_key == dg.AssetKey("silver_orders") and e.check_name.startswith("unique_")]
+        assert [e.passed for e in unique] == [True]  # the planted row was not written by the run
+
+        full = platform.definitions.resolve_job_def("dbt_full_tests").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+        evaluations = {e.check_name: e for e in full.get_asset_check_evaluations()}
+        failed = sorted(name for name, e in evaluations.items() if not e.passed)
+        assert [name for name in failed if name.startswith("unique_silver_orders")] == ["unique_silver_orders_order_id"]
+        assert evaluations["unique_silver_orders_order_id"].metadata["dagster_dbt/failed_row_count"].value == 1
+        # Full scope: the tests read the whole tables (not_null passes over every row).
+        assert evaluations["not_null_silver_orders_order_id"].passed
+    finally:
+        with duckdb.connect(str(settings.duckdb_path)) as con:
+            con.execute("DELETE FROM silver.silver_orders WHERE _source_key = ?", [PLANTED])
 
 
 def test_the_docs_site_is_generated_and_published(platform, tmp_path, monkeypatch):

@@ -297,3 +297,23 @@ def test_a_dataset_whose_last_run_deferred_files_is_retried_without_a_new_file(
             dg.AssetMaterialization(orders.asset_key, metadata={"files_deferred": 0})
         )
         assert not tick(first.cursor).run_requests
+
+
+def test_a_landing_run_leaves_source_freshness_to_its_own_schedule(settings, s3_client, dbt_manifest):
+    """The sensor's run request names its checks: Dagster would otherwise add every check of the
+    selected assets, and a landing run would start `dbt source freshness` besides `dbt build`."""
+    from analytics_platform.defs import build_definitions
+
+    definitions = build_definitions(settings)
+    sensor = definitions.resolve_sensor_def("landing_files_sensor")
+    put_objects(s3_client, settings.landing_bucket, ["landing/ecommerce/orders/2026-10-01/a.csv"])
+    context = dg.build_sensor_context(
+        cursor=None, definitions=definitions, instance=dg.DagsterInstance.ephemeral(),
+        resources=landing_resources(settings),
+    )
+    [request] = sensor.evaluate_tick(context).run_requests
+    check_names = {key.name for key in request.asset_check_keys}
+    assert dg.AssetKey(["raw", "ecommerce", "orders"]) in request.asset_selection
+    assert "dbt_source_freshness" not in check_names
+    # the dbt tests of what the run builds stay in it
+    assert any(name.startswith("unique_silver_orders") for name in check_names), check_names

@@ -1,19 +1,17 @@
 """The dbt models, tests, seeds and snapshots as Dagster assets and asset checks.
 
-Two @dbt_assets over one manifest:
-- `dbt_models`: seeds, snapshots and every model but the incremental facts, unpartitioned;
-- `dbt_incremental_models`: the incremental facts (`config.materialized:incremental`),
-  partitioned by day (transform/partitions.py) with a single-run backfill policy, so a
-  backfill of any date range is one dbt invocation with one half-open window.
+One unpartitioned @dbt_assets, `dbt_models`, over the whole manifest: a run (the landing sensor,
+`landing_to_gold`, a UI launch of any selection) is one `dbt build`, whatever it selects. A dbt
+test becomes an asset check of the asset it is attached to.
 
-A dbt test becomes an asset check of the asset it is attached to. A test that reads both an
-incremental fact and a model downstream of it (e.g. gold_daily_sales reconciled against
-silver_orders) belongs to the downstream asset; dbt's `--exclude` would drop it together with
-the fact, so `dbt_models` lists what it builds by materialization and names those tests.
+The incremental facts (silver_orders, silver_reviews) build the ordinary dbt incremental way:
+what is new since the last run plus the lookback (dbt_project/macros/incremental/scope.sql).
+A backfill of an event-time range sets the run config `window_start` / `window_end`
+(lib/backfill_window.py): the same one invocation then rewrites exactly that window.
 
-A run that targets no partition (the `landing_to_gold` job, the landing sensor) builds the
-incremental facts the ordinary dbt way: from what is new since the last run plus the lookback
-window (dbt_project/macros/incremental/scope.sql).
+Test scope: the facts' row-level tests check only the rows this invocation wrote
+(dbt_project/macros/incremental/test_scope.sql); a run that selects checks only (the
+`dbt_full_tests` job, a check launched from the UI) checks the whole tables.
 """
 
 import functools
@@ -25,46 +23,18 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from analytics_platform.lib.backfill_window import (
+    DBT_OP,
+    BackfillWindowError,
+    DbtBuildConfig,
+    dbt_window_vars,
+)
 from analytics_platform.lib.dbt_project import dbt_project_for, load_manifest
 from analytics_platform.lib.dbt_translator import analytics_translator
-from analytics_platform.lib.partitions import daily_partitions, dbt_window_vars
 from analytics_platform.settings import WAREHOUSE_POOL, Settings
 
-INCREMENTAL_MODELS = "config.materialized:incremental"
-OTHER_RESOURCES = (
-    "resource_type:seed resource_type:snapshot "
-    "config.materialized:view config.materialized:table config.materialized:ephemeral"
-)
-
-
-def has_incremental_models(manifest: Mapping[str, Any]) -> bool:
-    """A project without incremental models has nothing to partition (and no daily job)."""
-    return any(
-        node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
-        for node in manifest["nodes"].values()
-    )
-
-
-def tests_downstream_of_incremental_models(manifest: Mapping[str, Any]) -> list[str]:
-    """Tests that read an incremental model and a model that is not upstream of one."""
-    nodes, parents_of = manifest["nodes"], manifest["parent_map"]
-    incremental = {
-        unique_id for unique_id, node in nodes.items()
-        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
-    }
-    upstream, queue = set(), list(incremental)
-    while queue:
-        for parent in parents_of.get(queue.pop(), []):
-            if parent not in upstream:
-                upstream.add(parent)
-                queue.append(parent)
-    return sorted(
-        ".".join(node["fqn"])
-        for unique_id, node in nodes.items()
-        if node["resource_type"] == "test"
-        and set(parents_of.get(unique_id, [])) & incremental
-        and not set(parents_of.get(unique_id, [])) <= incremental | upstream
-    )
+FULL_TEST_SCOPE = {"test_scope": "full"}
+"""dbt var: the facts' tests check the whole table, not only this invocation's rows."""
 
 
 ROWS_WRITTEN = "dbt/rows_affected"
@@ -164,6 +134,21 @@ def stream_with_row_counts(invocation, count_rows=None) -> Iterator[Any]:
         raise error
 
 
+def dbt_build_args(context: dg.AssetExecutionContext, config: DbtBuildConfig) -> list[str]:
+    """`dbt build`, with the run's backfill window and, for a checks-only run, full test scope."""
+    try:
+        window = config.window()
+    except BackfillWindowError as error:
+        raise dg.Failure(str(error)) from None
+    variables = {}
+    if window is not None:
+        variables.update(dbt_window_vars(*window))
+        context.log.info(f"backfill window [{window[0]:%Y-%m-%d %H:%M}, {window[1]:%Y-%m-%d %H:%M}) UTC")
+    if not context.selected_asset_keys and context.selected_asset_check_keys:
+        variables.update(FULL_TEST_SCOPE)  # checks only: nothing was written, test it all
+    return ["build", *(["--vars", json.dumps(variables)] if variables else [])]
+
+
 @functools.cache
 def build_dbt_model_assets(settings: Settings) -> dg.AssetsDefinition:
     """Built on first use, not at import, so a missing manifest is one clear error."""
@@ -171,56 +156,13 @@ def build_dbt_model_assets(settings: Settings) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=load_manifest(settings),
         project=dbt_project_for(settings),
-        select=" ".join([OTHER_RESOURCES, *tests_downstream_of_incremental_models(load_manifest(settings))]),
         dagster_dbt_translator=analytics_translator(docs_url=settings.dbt_docs_url),
         pool=WAREHOUSE_POOL,
-        name="dbt_models",
+        name=DBT_OP,
     )
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         yield from stream_with_row_counts(
-            dbt.cli(["build"], context=context), duckdb_row_counter(settings)
+            dbt.cli(dbt_build_args(context, config), context=context), duckdb_row_counter(settings)
         )
 
     return dbt_models
-
-
-def incremental_dbt_args(
-    context: dg.AssetExecutionContext, partitions_def: dg.TimeWindowPartitionsDefinition
-) -> list[str]:
-    """`dbt build` arguments for the incremental facts: with the run's partition window, if any.
-
-    Partitions [first, last] (one key is a range of one) -> the half-open window
-    [start of first, end of last).
-    """
-    if not (context.has_partition_key or context.has_partition_key_range):
-        return ["build"]  # no partition: the incremental catch-up run
-    keys = context.partition_key_range
-    start = partitions_def.time_window_for_partition_key(keys.start).start
-    end = partitions_def.time_window_for_partition_key(keys.end).end
-    context.log.info(f"dbt window [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M}) UTC")
-    return ["build", "--vars", json.dumps(dbt_window_vars(start, end))]
-
-
-@functools.cache
-def build_dbt_incremental_assets(settings: Settings) -> dg.AssetsDefinition:
-    partitions_def = daily_partitions(settings.partitions_start_date)
-
-    @dbt_assets(
-        manifest=load_manifest(settings),
-        project=dbt_project_for(settings),
-        select=INCREMENTAL_MODELS,
-        partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        dagster_dbt_translator=analytics_translator(
-            source_tests_as_checks=False, docs_url=settings.dbt_docs_url
-        ),
-        pool=WAREHOUSE_POOL,
-        name="dbt_incremental_models",
-    )
-    def dbt_incremental_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from stream_with_row_counts(
-            dbt.cli(incremental_dbt_args(context, partitions_def), context=context),
-            duckdb_row_counter(settings),
-        )
-
-    return dbt_incremental_models

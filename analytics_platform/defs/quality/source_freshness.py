@@ -1,20 +1,49 @@
 """dbt source freshness (`loaded_at_field` + `freshness:` in the sources YAML) as asset checks.
 
 The checks sit on the ingestion assets, so the landing group shows whether each feed is fresh by
-dbt's own criteria, next to Dagster's freshness policy for the same table.
+dbt's own criteria, next to Dagster's freshness policy for the same table. They run in their
+own job, `source_freshness`, on an hourly schedule, never in a landing run: a feed's freshness
+is a question of the clock, not of a load (a landing run just loaded it), and `dbt source
+freshness` is a dbt process of its own, which a landing run (one dbt invocation) does without.
 """
 
-
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import dagster as dg
+from dagster._record import record  # AssetSelection subclasses are records
 from dagster_dbt import DbtCliResource, DbtProject
 
 from analytics_platform.lib.dbt_translator import analytics_translator
 from analytics_platform.settings import WAREHOUSE_POOL
 
 CHECK_NAME = "dbt_source_freshness"
+
+
+@record
+class ChecksNamed(dg.AssetSelection):
+    """The asset checks called `name`, on whatever assets carry one: lets a job built from the
+    datasets alone (the landing sensor's) leave out the source freshness checks, which exist
+    only for sources with a `freshness:` block (AssetSelection.checks would need their keys)."""
+
+    name: str
+
+    def resolve_inner(self, asset_graph, allow_missing: bool) -> AbstractSet[dg.AssetKey]:
+        return set()
+
+    def resolve_checks_inner(self, asset_graph, allow_missing: bool) -> AbstractSet[dg.AssetCheckKey]:
+        return {key for key in asset_graph.asset_check_keys if key.name == self.name}
+
+    def to_serializable_asset_selection(self, asset_graph) -> dg.AssetSelection:
+        return dg.AssetSelection.checks(*self.resolve_checks(asset_graph))
+
+    def to_selection_str(self) -> str:
+        return f"checks named {self.name}"
+
+
+SOURCE_FRESHNESS_CHECKS = ChecksNamed(name=CHECK_NAME)
+"""Excluded from landing runs (`landing_to_gold`, the sensor's `ingest_and_build`)."""
 
 
 def _sources_with_freshness(manifest: Mapping[str, Any], project: DbtProject) -> dict[str, dg.AssetKey]:
@@ -25,6 +54,10 @@ def _sources_with_freshness(manifest: Mapping[str, Any], project: DbtProject) ->
         if source.get("loaded_at_field") and (freshness.get("warn_after", {}).get("count") or freshness.get("error_after", {}).get("count")):
             sources[unique_id] = translator.get_asset_spec(manifest, unique_id, project).key
     return sources
+
+
+def has_source_freshness(manifest: Mapping[str, Any], project: DbtProject) -> bool:
+    return bool(_sources_with_freshness(manifest, project))
 
 
 def build_source_freshness_checks(manifest: Mapping[str, Any], project: DbtProject) -> dg.AssetChecksDefinition:

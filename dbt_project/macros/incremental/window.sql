@@ -2,8 +2,10 @@
     Which of the three cases of an incremental fact run (macros/incremental/scope.sql) a run is
     in, decided by the run, not the model:
 
-      partition_window()        the half-open [window_start, window_end) `--vars` Dagster passes
-                                to the partitioned facts, or none (case 1 when set)
+      partition_window()        the backfill window: the half-open [window_start, window_end)
+                                `--vars` Dagster passes when a run's config sets one
+                                (lib/backfill_window.py), or none (case 1 when set). The name
+                                predates the window config; scope.sql calls it.
       incremental_run()         is_incremental(), also offline under `compile --no-introspect`
                                 (case 2 when no window is set)
       incremental_reads_all()   first build or --full-refresh without a window: the model reads
@@ -21,7 +23,7 @@
     {%- endif -%}
     {%- if flags.FULL_REFRESH -%}
         {{ exceptions.raise_compiler_error(
-            "--full-refresh with a partition window would rebuild the table with only that window; "
+            "--full-refresh with a backfill window would rebuild the table with only that window; "
             "run one or the other."
         ) }}
     {%- endif -%}
