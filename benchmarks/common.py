@@ -81,6 +81,8 @@ class Figure:
     command: str = ""
     display: str | None = None
     """How the table shows the value, when "median [min–max]" does not fit (e.g. equal/differs)."""
+    row: str = ""
+    """Which row of the goal table (benchmarks.report.ROWS) this figure is, whatever its scale."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,5 +1,5 @@
-"""#3 Orchestration overhead vs plain dbt: `dbt build` of 500 trivial models, plain and through
-this project's Dagster dbt assets.
+"""Orchestration overhead vs plain dbt: `dbt build` of 500 trivial models, plain and through
+the platform (the code location's `landing_to_gold` job selecting what dbt builds).
 
 Runs come in rounds, back to back: plain `dbt build` (the CLI, timed from launch to exit), then
 the project's own dbt assets materialized on an instance with the product's storage (the
@@ -21,7 +21,7 @@ from benchmarks import trivial_dbt
 from benchmarks.common import Context, Figure, child_env, ratios, run_child, summarize
 from benchmarks.platform_runs import product_dagster_yaml
 
-GOAL_RATIO = 1.2
+GOAL_RATIO = 1.15
 SMOKE_MODELS = 5
 KEEP_IN_TARGET = {"compiled", "run"}
 
@@ -108,6 +108,7 @@ def run(ctx: Context) -> list[Figure]:
         "plain_seconds": summarize(plain, 2),
         "dagster_seconds": summarize(dagster, 2),
         "dagster_events": payloads[-1].get("events"),
+        "steps": payloads[-1].get("steps"),
         "materializations": payloads[-1].get("materializations"),
         "check_evaluations": payloads[-1].get("check_evaluations"),
         "diagnostics": {
@@ -118,8 +119,9 @@ def run(ctx: Context) -> list[Figure]:
     figures = [
         Figure(
             id=f"dbt_overhead_{models}",
+            row="dbt-overhead",
             benchmark="dbt-overhead",
-            title=f"`dbt build` of {models} trivial models through the project's Dagster dbt assets vs plain dbt",
+            title=f"`dbt build` of {models} trivial models through the platform (`landing_to_gold`) vs plain dbt",
             unit="× plain dbt",
             value=headline,
             goal=f"≤ {GOAL_RATIO}× plain dbt",

@@ -79,6 +79,7 @@ def run(ctx: Context) -> list[Figure]:
     return [
         Figure(
             id="ingest_memory_1gb" if not ctx.smoke else "ingest_memory_smoke",
+            row="ingest-memory",
             benchmark="ingest-memory",
             title=f"Ingestion of one {size / 1e9:.2f} GB CSV ({written_rows:,} rows) via DuckDBLoader: peak RSS",
             unit="MiB",

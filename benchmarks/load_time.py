@@ -1,10 +1,10 @@
-"""#4 Code-location load time at 1,000 dbt models.
+"""Code-location load time at 1,000 and 5,000 dbt models.
 
 The project's own code location (`analytics_platform.definitions`) is pointed at a generated
-1,000-model dbt project (ANALYTICS_DBT_PROJECT_DIR) whose manifest is prepared beforehand, and
-loaded in fresh interpreters. The headline is the time from the child's first line to a
-resolved repository (libraries imported, Definitions built, asset graph resolved); the
-interpreter's own start and the wall time of `dagster definitions validate` are reported too.
+dbt project (ANALYTICS_DBT_PROJECT_DIR) whose manifest is prepared beforehand, and loaded in
+fresh interpreters. The headline is the time from the child's first line to a resolved
+repository (libraries imported, Definitions built, asset graph resolved); the interpreter's own
+start and the wall time of `dagster definitions validate` (1,000 models) are reported too.
 """
 
 from __future__ import annotations
@@ -12,18 +12,21 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.common import Context, Figure, run_child, summarize
 from benchmarks.dbt_overhead import SMOKE_MODELS, prepare_project
 
-GOAL_SECONDS = 2.0
+# models -> goal in seconds
+GOALS = {1_000: 2.0, 5_000: 5.0}
 
 
-def run(ctx: Context) -> list[Figure]:
-    models, repeats = (SMOKE_MODELS, 1) if ctx.smoke else (1_000, 5)
-    # A few incremental models, like the real project: the code location partitions them.
-    path, env = prepare_project(ctx, models, incremental_every=2 if ctx.smoke else 50)
+def measure(ctx: Context, models: int, goal: float, repeats: int) -> Figure:
+    # A few incremental models, like the real project (none in smoke: the dbt-overhead project
+    # is reused as it is, to save a parse).
+    generated = SMOKE_MODELS if ctx.smoke else models
+    path, env = prepare_project(ctx, generated, incremental_every=0 if ctx.smoke else 50)
     env = {**env, "DAGSTER_HOME": str(ctx.folder("dbt/load_home"))}
     payloads, walls = [], []
     for _ in range(repeats):
@@ -39,25 +42,35 @@ def run(ctx: Context) -> list[Figure]:
         "assets": payloads[-1]["assets"],
         "asset_checks": payloads[-1]["asset_checks"],
     }
-    if not ctx.smoke:
+    if not ctx.smoke and models == min(GOALS):
         validate = [str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
                     "-m", "analytics_platform.definitions"]
         started = time.perf_counter()
         completed = subprocess.run(validate, check=False, env=env, capture_output=True, text=True, cwd=path)
         absolute["dagster_definitions_validate_seconds"] = round(time.perf_counter() - started, 2)
         absolute["dagster_definitions_validate_ok"] = completed.returncode == 0
-    ctx.log(f"  load {load['median']:.2f} s (process {absolute['process_wall_seconds']['median']:.2f} s)")
-    return [
-        Figure(
-            id=f"load_time_{models}",
-            benchmark="load-time",
-            title=f"Code-location load (import analytics_platform.definitions + resolve), {models:,} dbt models",
-            unit="s",
-            value=load,
-            goal=f"≤ {GOAL_SECONDS:g} s",
-            goal_met=load["median"] <= GOAL_SECONDS,
-            absolute=absolute,
-            details={"runs": payloads},
-            command="make bench BENCH_ARGS='--only load-time'",
-        )
-    ]
+    ctx.log(f"  {generated} models: load {load['median']:.2f} s (process {absolute['process_wall_seconds']['median']:.2f} s)")
+    return Figure(
+        id=f"load_time_{generated}",
+        row=f"load-time-{models}",
+        benchmark="load-time",
+        title=f"Code-location load (import analytics_platform.definitions + resolve), {generated:,} dbt models",
+        unit="s",
+        value=load,
+        goal=f"≤ {goal:g} s",
+        goal_met=load["median"] <= goal,
+        absolute=absolute,
+        details={"runs": payloads},
+        command="make bench BENCH_ARGS='--only load-time'",
+    )
+
+
+def run(ctx: Context) -> list[Figure]:
+    if ctx.smoke:  # one tiny load, reported on both rows: the code path, not the figure
+        figure = measure(ctx, min(GOALS), GOALS[min(GOALS)], 1)
+        return [
+            replace(figure, id=f"{figure.id}_as_{models}", row=f"load-time-{models}", goal=f"≤ {goal:g} s",
+                    goal_met=figure.value["median"] <= goal)
+            for models, goal in GOALS.items()
+        ]
+    return [measure(ctx, models, goal, 5) for models, goal in GOALS.items()]

@@ -3,9 +3,16 @@
     python -m benchmarks.platform_child full          # job landing_to_gold (ingestion + dbt build)
     python -m benchmarks.platform_child tick  --cursor-file F   # one sensor tick, cursor saved
     python -m benchmarks.platform_child sensor-run --cursor-file F  # tick, then run what it asks
+    python -m benchmarks.platform_child sensor-run --cursor-file F --idle-run  # ... then again, nothing new
 
 `sensor-run` runs the sensor's own target job (`ingest_and_build`) narrowed to the request's
-asset selection, with the request's tags, as the daemon would launch it.
+asset selection, with the request's tags, as the daemon would launch it. `--idle-run` then runs
+the same job and selection once more with nothing new landed (a landing run's fixed cost) and
+times one dbt start on its own (`dbt build` selecting nothing, same project and target).
+
+Every run reports the dbt processes it started, counted by an audit hook on `subprocess.Popen`
+in this process (the run executes in process, so every step's subprocesses are seen), and the
+peak resident memory of this process plus its descendants (sampled every 100 ms from /proc).
 
 Settings come from the environment (see `benchmarks.datasets.platform_env`); the code location
 is the project's own `analytics_platform.definitions`, the instance is `DagsterInstance.get()`
@@ -18,6 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,15 +38,73 @@ from benchmarks.common import emit_result
 GOLD_TABLES = ("gold_daily_sales", "gold_daily_avg_rating", "product_categories")
 
 
+class DbtProcesses:
+    """Every `subprocess.Popen` of this process whose program is dbt, from a `sys.addaudithook`:
+    the count is what the run really started, whatever code path started it."""
+
+    def __init__(self) -> None:
+        self.commands: list[list[str]] = []
+        sys.addaudithook(self._hook)
+
+    def _hook(self, event: str, args: tuple) -> None:
+        if event != "subprocess.Popen":
+            return
+        argv = [os.fsdecode(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+        program = os.path.basename(argv[0]) if argv else ""
+        if program == "dbt" or (program.startswith("python") and argv[1:3] == ["-m", "dbt"]):
+            self.commands.append(argv)
+
+    def take(self) -> list[list[str]]:
+        taken, self.commands = self.commands, []
+        return taken
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident KiB of `pid` and every descendant (from /proc; 0 for processes gone meanwhile)."""
+    total = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+                break
+        for task in os.listdir(f"/proc/{pid}/task"):
+            for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
+                total += _tree_rss_kib(int(child))
+    except (OSError, ValueError):
+        pass
+    return total
+
+
+class PeakMemory(threading.Thread):
+    """Peak resident memory of this process and its descendants (dbt), sampled every 100 ms."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kib = 0
+        self.start()
+
+    def run(self) -> None:
+        while True:
+            self.peak_kib = max(self.peak_kib, _tree_rss_kib(os.getpid()))
+            time.sleep(0.1)
+
+    def take(self) -> float:
+        """Peak MiB since the last call."""
+        peak, self.peak_kib = self.peak_kib, _tree_rss_kib(os.getpid())
+        return round(peak / 1024, 1)
+
+
 def step_breakdown(instance, run_id: str) -> dict[str, Any]:
-    """Seconds per step (STEP_START -> STEP_SUCCESS/FAILURE) and event counts of the run."""
+    """Seconds per step (STEP_START -> STEP_SUCCESS/FAILURE), event counts, and which steps
+    ingested (materialized a `raw/...` asset) with the seconds per ingested dataset."""
     starts: dict[str, float] = {}
     steps: dict[str, float] = {}
     events = Counter()
     first = last = None
     # Ingestion yields one materialization per dataset, in order: the gaps are per-dataset times.
     ingestion: dict[str, float] = {}
-    previous_ingestion_event = None
+    ingestion_steps: set[str] = set()
+    previous_event: dict[str, float] = {}
     for entry in instance.all_logs(run_id):
         first = entry.timestamp if first is None else first
         last = entry.timestamp
@@ -46,20 +114,17 @@ def step_breakdown(instance, run_id: str) -> dict[str, Any]:
             continue
         events[event.event_type_value] += 1
         if event.event_type_value == "STEP_START":
-            starts[event.step_key] = entry.timestamp
-            if event.step_key == "ingest_landing_files":
-                previous_ingestion_event = entry.timestamp
-        elif (
-            event.event_type_value == "ASSET_MATERIALIZATION"
-            and event.step_key == "ingest_landing_files"
-            and previous_ingestion_event is not None
-        ):
-            ingestion[event.asset_key.to_user_string()] = round(entry.timestamp - previous_ingestion_event, 3)
-            previous_ingestion_event = entry.timestamp
+            starts[event.step_key] = previous_event[event.step_key] = entry.timestamp
+        elif event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key.path[0] == "raw":
+            ingestion_steps.add(event.step_key)
+            since = previous_event.get(event.step_key, entry.timestamp)
+            ingestion[event.asset_key.to_user_string()] = round(entry.timestamp - since, 3)
+            previous_event[event.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
             steps[event.step_key] = round(entry.timestamp - starts[event.step_key], 3)
     return {
         "steps": steps,
+        "ingestion_steps": sorted(ingestion_steps),
         "ingestion_seconds_by_dataset": ingestion,
         "events": dict(events.most_common()),
         "event_count": sum(events.values()),
@@ -121,14 +186,61 @@ def warehouse_counts(duckdb_path: str) -> dict[str, Any]:
     return counts
 
 
+def time_dbt_start(target_root: Path) -> float:
+    """Wall seconds of one dbt process that builds nothing (`dbt build` selecting no node), with
+    the run's project, target and partial-parse file: the fixed cost of starting dbt."""
+    from analytics_platform.lib.dbt_project import _dbt_executable
+    from analytics_platform.settings import load_settings
+
+    settings = load_settings()
+    project_dir = str(settings.dbt_project_dir)
+    started = time.perf_counter()
+    subprocess.run(
+        [_dbt_executable(), "build", "--quiet", "--select", "tag:__bench_selects_nothing__",
+         "--project-dir", project_dir, "--profiles-dir", project_dir, "--target", settings.dbt_target,
+         "--target-path", str(target_root)],
+        check=True, cwd=project_dir, stdout=subprocess.DEVNULL,
+    )
+    return round(time.perf_counter() - started, 3)
+
+
+def execute(job, instance, target_root: Path, dbt: DbtProcesses, memory: PeakMemory, **run_kwargs) -> dict:
+    """Run `job` in process; its timings, dbt processes, memory and a breakdown."""
+    dbt.take()
+    memory.take()
+    run_started = time.perf_counter()
+    result = job.execute_in_process(instance=instance, raise_on_error=False, **run_kwargs)
+    payload: dict[str, Any] = {"run_seconds": round(time.perf_counter() - run_started, 3)}
+    payload["peak_rss_mib"] = memory.take()
+    commands = dbt.take()
+    payload["dbt_processes"] = len(commands)
+    payload["dbt_commands"] = [" ".join(c[1:4]) for c in commands]
+    payload["success"] = result.success
+    payload["run_id"] = result.run_id
+    payload["failed_checks"] = [
+        f"{c.asset_key.to_user_string()}:{c.check_name}"
+        for c in result.get_asset_check_evaluations()
+        if not c.passed
+    ]
+    payload.update(step_breakdown(instance, result.run_id))
+    payload["dbt"] = dbt_breakdown(target_root, result.run_id)
+    payload["dbt_invocation_dirs"] = [
+        str(p.parent) for p in sorted(target_root.glob(f"*-{result.run_id[:7]}-*/run_results.json"))
+    ]
+    return payload
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["full", "tick", "sensor-run"])
     parser.add_argument("--cursor-file", type=Path)
     parser.add_argument("--land", type=Path, help="folder of files to PUT (at their relative keys) before the tick")
+    parser.add_argument("--idle-run", action="store_true", help="after the sensor's run, the same run with nothing new")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
+    dbt = DbtProcesses()
+    memory = PeakMemory()
     import dagster as dg
 
     from analytics_platform.definitions import defs
@@ -186,20 +298,14 @@ def main(argv: list[str] | None = None) -> int:
             run_kwargs = {"asset_selection": request.asset_selection, "tags": request.tags}
 
     if job is not None and run_kwargs is not None:
-        run_started = time.perf_counter()
-        result = job.execute_in_process(instance=instance, raise_on_error=False, **run_kwargs)
-        payload["run_seconds"] = round(time.perf_counter() - run_started, 3)
-        payload["success"] = result.success
-        payload["run_id"] = result.run_id
-        failed_checks = [
-            f"{c.asset_key.to_user_string()}:{c.check_name}"
-            for c in result.get_asset_check_evaluations()
-            if not c.passed
-        ]
-        payload["failed_checks"] = failed_checks
-        payload.update(step_breakdown(instance, result.run_id))
-        payload["dbt"] = dbt_breakdown(target_root, result.run_id)
+        payload.update(execute(job, instance, target_root, dbt, memory, **run_kwargs))
         payload["warehouse"] = warehouse_counts(os.environ["ANALYTICS_DUCKDB_PATH"])
+        if args.idle_run and payload["success"]:
+            # The same landing run again, nothing new in the bucket: what any landing run costs.
+            idle = execute(job, instance, target_root, dbt, memory, **run_kwargs)
+            payload["idle_run"] = idle
+            payload["dbt_start_seconds"] = time_dbt_start(target_root)
+            payload["success"] = idle["success"]
     payload["total_seconds"] = round(time.perf_counter() - started, 3)
     emit_result(payload)
     return 0 if payload.get("success", True) else 1

@@ -87,8 +87,8 @@ class PlatformRun:
         duckdb_path = Path(extra.pop("ANALYTICS_DUCKDB_PATH", self.duckdb_path))
         return platform_env(ctx, self.bucket, duckdb_path, self.dagster_home, **extra)
 
-    def run(self, ctx: Context, mode: str, log_name: str, land: Path | None = None) -> dict:
-        args = ["benchmarks.platform_child", mode]
+    def run(self, ctx: Context, mode: str, log_name: str, land: Path | None = None, idle_run: bool = False) -> dict:
+        args = ["benchmarks.platform_child", mode] + (["--idle-run"] if idle_run else [])
         if mode != "full":
             args += ["--cursor-file", str(self.cursor_file)]
         if land is not None:

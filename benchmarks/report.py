@@ -14,21 +14,51 @@ from benchmarks.common import REPO_ROOT, RESULTS_DIR, describe_machine
 
 MARKDOWN = REPO_ROOT / "BENCHMARKS.md"
 START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
-ISSUE_NUMBER = {
-    "e2e": 1, "incremental": 2, "dbt-overhead": 3, "load-time": 4, "sensor-tick": 5, "ingest-memory": 6,
+# The rows of the goal table (issue 12, then the figures of issue 4 still measured), in order:
+# row -> the issue's name for it. A figure names its row (Figure.row).
+ROWS = {
+    "dbt-processes": "landing run, dbt processes",
+    "e2e-script-large": "end to end vs script, 10M",
+    "e2e-unorchestrated": "end to end vs unorchestrated, 10M",
+    "e2e-script-small": "end to end vs script, 1M",
+    "incremental": "incremental +1%, 10M",
+    "incremental-vs-idle": "incremental vs nothing-new run",
+    "incremental-equals-full-refresh": "incremental = full refresh",
+    "ingestion": "ingestion vs DuckDB",
+    "dbt-overhead": "500 trivial models vs plain dbt",
+    "load-time-1000": "code-location load, 1,000",
+    "load-time-5000": "code-location load, 5,000",
+    "scale-time": "scale: time",
+    "scale-memory": "scale: peak RSS",
+    "sensor-tick": "(issue 4) sensor tick",
+    "sensor-tick-scaling": "(issue 4) sensor tick scaling",
+    "ingest-memory": "(issue 4) ingestion memory",
 }
-# The absolute figures shown in the table, per benchmark (the JSON has them all).
+# The absolute figures shown in the table, per row (the JSON has them all).
 SHOWN = {
-    "e2e": ["platform_seconds", "limit_seconds", "platform_rows_per_second", "limit_rows_per_second"],
-    "incremental": ["incremental_seconds", "full_build_seconds", "new_rows_per_increment"],
-    "dbt-overhead": ["plain_seconds", "dagster_seconds", "seconds"],
-    "load-time": ["process_wall_seconds", "libraries_seconds", "definitions_seconds", "resolve_seconds",
-                  "dagster_definitions_validate_seconds"],
-    "sensor-tick": ["new_files_seen", "full_listing_tick_seconds", "idle_tick_seconds",
-                    "tick_seconds_10000_old", "tick_seconds_100000_old"],
-    "ingest-memory": ["rows_per_second", "rows_per_second_excluding_download", "seconds", "download_seconds",
-                      "baseline_rss_mib"],
+    "dbt-processes": ["dbt_commands", "steps", "sensor_run_steps"],
+    "e2e-script-large": ["platform_seconds", "script_seconds", "platform_rows_per_second"],
+    "e2e-script-small": ["platform_seconds", "script_seconds", "platform_rows_per_second"],
+    "e2e-unorchestrated": ["platform_seconds", "unorchestrated_seconds", "plain_load_seconds",
+                           "replayed_sql_seconds", "dbt_elapsed_seconds"],
+    "incremental": ["incremental_seconds", "full_build_seconds", "dbt_start_seconds", "new_rows_per_increment"],
+    "incremental-vs-idle": ["incremental_seconds", "nothing_new_run_seconds", "dbt_start_seconds"],
+    "ingestion": ["ingestion_seconds", "duckdb_seconds"],
+    "dbt-overhead": ["plain_seconds", "dagster_seconds"],
+    "load-time-1000": ["process_wall_seconds", "libraries_seconds", "definitions_seconds", "resolve_seconds",
+                       "dagster_definitions_validate_seconds"],
+    "load-time-5000": ["process_wall_seconds", "libraries_seconds", "definitions_seconds", "resolve_seconds"],
+    "scale-time": ["seconds_1m", "seconds_10m", "seconds_30m", "seconds_smoke"],
+    "scale-memory": ["peak_rss_mib_1m", "peak_rss_mib_10m", "peak_rss_mib_30m", "peak_rss_mib_smoke"],
+    "sensor-tick": ["new_files_seen", "idle_tick_seconds"],
+    "sensor-tick-scaling": ["tick_seconds_10000_old", "tick_seconds_100000_old"],
+    "ingest-memory": ["rows_per_second", "seconds", "download_seconds", "baseline_rss_mib"],
 }
+
+
+def row_order(figure: dict[str, Any]) -> int:
+    rows = list(ROWS)
+    return rows.index(figure.get("row")) if figure.get("row") in rows else len(rows)
 
 
 def number(value: Any) -> str:
@@ -60,12 +90,14 @@ def summary_text(value: dict[str, Any], unit: str) -> str:
 
 def absolute_text(figure: dict[str, Any]) -> str:
     parts = []
-    for key in SHOWN.get(figure["benchmark"], []):
+    for key in SHOWN.get(figure.get("row", ""), []):
         if key not in figure["absolute"]:
             continue
         value = figure["absolute"][key]
         if isinstance(value, dict) and "median" in value:
             value = value["median"]
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
         label = key.replace("_", " ")
         parts.append(f"{label} {number(value)}")
     return "; ".join(parts)
@@ -78,19 +110,19 @@ def render_table(results: dict[str, Any]) -> str:
         + (f" (rows re-run since: {len(results['partial_runs'])})" if results.get("partial_runs") else "")
         + ".",
         "",
-        "| # | Figure | Goal | Measured: median [min–max], n | Absolute (medians) | Met | Reproduce |",
+        "| Row | Figure | Goal | Measured: median [min–max], n | Absolute (medians) | Met | Reproduce |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for figure in results["figures"]:
+    for figure in sorted(results["figures"], key=row_order):
         met = {True: "✅ met", False: "❌ missed", None: "—"}[figure["goal_met"]]
         measured = figure.get("display") or summary_text(figure["value"], figure["unit"])
         lines.append(
-            f"| {ISSUE_NUMBER.get(figure['benchmark'], '')} | {figure['title']} | {figure['goal'] or '—'} "
+            f"| {ROWS.get(figure.get('row', ''), '')} | {figure['title']} | {figure['goal'] or '—'} "
             f"| {measured} | {absolute_text(figure)} | {met} | `{figure['command']}` |"
         )
     for name, error in results.get("errors", {}).items():
         last = error.strip().splitlines()[-1] if error.strip() else "failed"
-        lines.append(f"| {ISSUE_NUMBER.get(name, '')} | {name} | — | failed: `{last[:120]}` | | ❌ | |")
+        lines.append(f"| {name} | {name} (benchmark failed) | — | failed: `{last[:120]}` | | ❌ | |")
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""`python -m benchmarks.run [--smoke] [--only NAME ...] [--keep-work]`: run the suite.
+"""`python -m benchmarks.run [--smoke] [--only NAME ...] [--scale S:N,...] [--keep-work]`: run the suite.
 
 Full mode (`make bench`) writes benchmarks/results/<date>.json and regenerates the table in
 BENCHMARKS.md; `--only` re-runs some benchmarks and merges their rows into the same day's file.
@@ -23,11 +23,14 @@ from pathlib import Path
 
 from benchmarks import common
 from benchmarks.common import RESULTS_DIR, WORK_DIR, Context, describe_machine, machine_info
+from benchmarks.datasets import SCALES
 
-# name -> module; run in this order (incremental continues from the e2e warehouse).
+# name -> module; run in this order (incremental continues from the e2e warehouse, scale adds
+# larger points to e2e's).
 BENCHMARKS = {
     "e2e": "benchmarks.e2e",
     "incremental": "benchmarks.incremental",
+    "scale": "benchmarks.scale",
     "dbt-overhead": "benchmarks.dbt_overhead",
     "load-time": "benchmarks.load_time",
     "sensor-tick": "benchmarks.sensor_tick",
@@ -35,13 +38,13 @@ BENCHMARKS = {
 }
 # With --jobs 2 (the smoke default) these chains run side by side; within a chain, in order.
 # Timings taken that way are not comparable: full mode runs one benchmark at a time.
-CHAINS = [["e2e", "incremental"], ["dbt-overhead", "load-time", "sensor-tick", "ingest-memory"]]
-BULKY_WORK = ("data", "runs", "limit", "ingest", "dbt", "sensor")
+CHAINS = [["e2e", "incremental", "scale"], ["dbt-overhead", "load-time", "sensor-tick", "ingest-memory"]]
+BULKY_WORK = ("data", "runs", "limit", "ingest", "dbt", "sensor", "unorchestrated")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="tiny scale, ~2 minutes, results not published")
+    parser.add_argument("--smoke", action="store_true", help="every row at a tiny scale (<= 90 s on a quiet machine), results not published")
     parser.add_argument(
         "--only", action="append", choices=sorted(BENCHMARKS), help="run only these (repeatable)"
     )
@@ -53,8 +56,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--jobs", type=int, help="benchmark chains run side by side (default: 2 with --smoke, else 1)"
     )
     parser.add_argument(
+        "--scale",
         "--e2e-scales",
-        help="e2e/incremental scales and pairs, e.g. '1m:1,10m:1' (default: smoke:1, or 1m:3,10m:2)",
+        dest="scale",
+        help=(
+            "end-to-end scales and repetitions, e.g. '100k:1,1m:1' (scales: "
+            + ", ".join(SCALES)
+            + "; default: smoke:1, or 1m:3,10m:2); incremental runs at the largest up to 10m"
+        ),
+    )
+    parser.add_argument(
+        "--extra-scale",
+        help="scales the scale figure adds with one landing run each, e.g. '30m' (default: 30m in full "
+        "mode without --scale, else none)",
     )
     parser.add_argument(
         "--profile", action="store_true", help="run every child under py-spy (must be installed); profiles in .work"
@@ -71,10 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(smoke=args.smoke, work_dir=work_dir)
     if args.profile:
         common.PROFILE_DIR = work_dir / "profiles"
-    if args.e2e_scales:
+    if args.scale:
         ctx.state["e2e_scales"] = [
-            (name, int(pairs or 1)) for name, _, pairs in (s.partition(":") for s in args.e2e_scales.split(","))
+            (name, int(pairs or 1)) for name, _, pairs in (s.partition(":") for s in args.scale.split(","))
         ]
+    if args.extra_scale is not None:
+        ctx.state["extra_scales"] = [name for name in args.extra_scale.split(",") if name]
+    unknown = {n for n, _ in ctx.state.get("e2e_scales", [])} | set(ctx.state.get("extra_scales", []))
+    if unknown - set(SCALES):
+        raise SystemExit(f"unknown scale(s) {sorted(unknown - set(SCALES))}; known: {', '.join(SCALES)}")
     machine = machine_info()
     ctx.log(f"machine: {describe_machine(machine)}")
     ctx.log(f"mode: {'smoke' if args.smoke else 'full'}; benchmarks: {', '.join(selected)}")

@@ -150,6 +150,7 @@ def run(ctx: Context) -> list[Figure]:
     return [
         Figure(
             id="sensor_tick",
+            row="sensor-tick",
             benchmark="sensor-tick",
             title=f"Sensor tick, {old_counts[-1]:,} old objects in the bucket + {new:,} new",
             unit="s",
@@ -175,6 +176,7 @@ def run(ctx: Context) -> list[Figure]:
         ),
         Figure(
             id="sensor_tick_scaling",
+            row="sensor-tick-scaling",
             benchmark="sensor-tick",
             title=f"Sensor tick at {old_counts[-1]:,} vs {old_counts[0]:,} old objects (same {new:,} new)",
             unit="× (10× more old objects)",
