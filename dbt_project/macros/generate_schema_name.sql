@@ -13,16 +13,24 @@
                        schema (DATABRICKS_SCHEMA, REDSHIFT_SCHEMA, POSTGRES_SCHEMA in
                        profiles.yml), so two of them never overwrite each other's tables, nor
                        production's.
+      branch with      the branch's prefix replaces the target schema: `pr_<branch>_<custom>`,
+      ANALYTICS_BRANCH sanitised and length-limited (macros/environments/branch_schemas.sql), so a
+                       pull request needs no schema of its own in profiles.yml and
+                       `drop_branch_schemas` finds every schema it made.
 
-    Nodes without a custom schema land in the target schema in every environment.
+    Nodes without a custom schema land in the target schema (a branch: its prefix).
 -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- set environment = analytics_environment() -%}  {#- macros/settings.sql #}
+    {%- set base = target.schema -%}
+    {%- if environment == 'branch' -%}
+        {%- set base = branch_schema_prefix() or target.schema -%}
+    {%- endif -%}
     {%- if custom_schema_name is none -%}
-        {{ target.schema }}
+        {{ base }}
     {%- elif environment in ('production', 'local') -%}
         {{ custom_schema_name | trim }}
     {%- else -%}
-        {{ target.schema }}_{{ custom_schema_name | trim }}
+        {{ base }}_{{ custom_schema_name | trim }}
     {%- endif -%}
 {%- endmacro %}
