@@ -17,6 +17,16 @@ per file.
 
 The bookkeeping SQL avoids what Redshift lacks (ON CONFLICT, arrays, ADD COLUMN IF NOT EXISTS,
 unbounded VARCHAR).
+
+External datasets (`Dataset.external`, docs/GAME.md and external.py) are read in place by Redshift
+Spectrum: an external schema `<raw schema>_lake` (AWS Glue Data Catalog database of the same
+name), an external table over the dataset's folder partitioned by its hive folders (OpenX JSON
+SerDe), and a late-binding view `<raw schema>.<dataset>` joining it with the ledger on `"$path"`.
+Each file is validated whole locally (external.validated_rows) and the partition of its folder is
+added once per folder (`ALTER TABLE ... ADD IF NOT EXISTS PARTITION`) before its ledger row is
+committed. Redshift runs DDL on external tables only outside a transaction block: that DDL goes
+through a second, autocommit connection (`ddl_connection`); being idempotent, it may run before
+the ledger's transaction commits (a file is visible only once its ledger row is).
 """
 
 from __future__ import annotations
@@ -31,7 +41,18 @@ import psycopg2  # Redshift speaks the PostgreSQL protocol; dbt-redshift's drive
 from analytics_platform.lib.datasets import LOAD_COLUMNS, Dataset
 from analytics_platform.lib.objects import LandingObject
 from analytics_platform.lib.warehouses.base import WarehouseConfig, bookkeeping_ddl
-from analytics_platform.lib.warehouses.files import LocalFile, sql_identifier, sql_literal
+from analytics_platform.lib.warehouses.external import (
+    PartitionFolder,
+    lake_table,
+    new_partition_folders,
+    validated_rows,
+)
+from analytics_platform.lib.warehouses.files import (
+    DUCKDB_DATA_ERRORS,
+    LocalFile,
+    sql_identifier,
+    sql_literal,
+)
 from analytics_platform.lib.warehouses.postgres import (
     DEFERRED_TABLE,
     LEDGER_TABLE,
@@ -95,13 +116,64 @@ def copy_sql(dataset: Dataset, stage: str, manifest_url: str, iam_role: str, reg
     return "\n".join(parts)
 
 
-class RedshiftLoader(PostgresLoader):
-    data_errors = (psycopg2.InternalError, psycopg2.DataError)
+def external_table_ddl(dataset: Dataset, bucket: str, root_prefix: str, iam_role: str, region: str) -> list[str]:
+    """Spectrum's external schema and table over an external dataset's folder, and the view dbt
+    reads (external.py); dbt_project/macros/external/ renders the same statements (a test compares
+    them). Run by the loader when `svv_external_tables` lacks the table: Redshift has no
+    CREATE EXTERNAL TABLE IF NOT EXISTS."""
+    lake_schema, name = lake_table(dataset).split(".")
+    spectrum_types = {**REDSHIFT_TYPES, "JSON": TEXT}  # Spectrum has no SUPER columns
+    columns = ", ".join(f"{sql_identifier(c.name)} {spectrum_types.get(c.data_type, c.data_type)}" for c in dataset.columns)
+    partitions = ", ".join(f"{sql_identifier(p)} VARCHAR(64)" for p in dataset.partition_columns)
+    if (dataset.file_format.format or "json") != "json":
+        raise NotImplementedError(f"{dataset.qualified_name}: Spectrum external datasets are declared as NDJSON (format: json)")
+    table = (
+        f"CREATE EXTERNAL TABLE {lake_schema}.{name} ({columns})"
+        + (f" PARTITIONED BY ({partitions})" if partitions else "")
+        + " ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'"
+        " WITH SERDEPROPERTIES ('ignore.malformed.json' = 'true', 'dots.in.keys' = 'false')"
+        f" STORED AS TEXTFILE LOCATION {sql_literal(f's3://{bucket}/{dataset.landing_prefix(root_prefix)}')}"
+    )
+    selected = [*(c.name for c in dataset.columns), *dataset.partition_columns]
+    view = (
+        f"CREATE OR REPLACE VIEW {dataset.raw_table} AS SELECT "
+        + ", ".join(f"files.{sql_identifier(n)}" for n in selected)
+        + ", ledger.s3_key AS _source_key, CAST(NULL AS BIGINT) AS _source_row, ledger.loaded_at AS _loaded_at"
+        f" FROM {lake_schema}.{name} AS files JOIN {LEDGER_TABLE} AS ledger"
+        f' ON files."$path" = {sql_literal(f"s3://{bucket}/{root_prefix}")} || SUBSTRING(ledger.s3_key, {len(root_prefix) + 1})'
+        f" WHERE ledger.dataset = {sql_literal(dataset.qualified_name)} AND ledger.superseded_at IS NULL"
+        " WITH NO SCHEMA BINDING"
+    )
+    schema = (
+        f"CREATE EXTERNAL SCHEMA IF NOT EXISTS {lake_schema} FROM DATA CATALOG DATABASE {sql_literal(lake_schema)}"
+        f" IAM_ROLE {sql_literal(iam_role)} REGION {sql_literal(region)} CREATE EXTERNAL DATABASE IF NOT EXISTS"
+    )
+    return [schema, table, f"CREATE SCHEMA IF NOT EXISTS {dataset.raw_schema}", view]
 
-    def __init__(self, connection, s3_client, bucket: str, prefix: str, iam_role: str, region: str):
+
+def external_table_exists_sql(dataset: Dataset) -> str:
+    lake_schema, name = lake_table(dataset).split(".")
+    return (f"SELECT count(*) FROM svv_external_tables WHERE schemaname = {sql_literal(lake_schema)} "
+            f"AND tablename = {sql_literal(name)}")
+
+
+def add_partition_sql(dataset: Dataset, folder: PartitionFolder) -> str:
+    spec = ", ".join(f"{name} = {sql_literal(value)}" for name, value in zip(dataset.partition_columns, folder.values))
+    return f"ALTER TABLE {lake_table(dataset)} ADD IF NOT EXISTS PARTITION ({spec}) LOCATION {sql_literal(folder.location)}"
+
+
+class RedshiftLoader(PostgresLoader):
+    # DuckDB's: the local whole-file validation of external datasets.
+    data_errors = (psycopg2.InternalError, psycopg2.DataError, *DUCKDB_DATA_ERRORS)
+
+    def __init__(self, connection, s3_client, bucket: str, prefix: str, iam_role: str, region: str,
+                 ddl_connection=None):
         # No PostgresLoader.__init__: a different connection, the same bookkeeping reads.
         super(PostgresLoader, self).__init__()
         self._connection = connection
+        # External tables' DDL runs outside any transaction block (module docstring).
+        self._ddl_connection = ddl_connection or connection
+        self._partitions_added: set[tuple[str, tuple[str, ...]]] = set()
         self._s3 = s3_client
         self._bucket, self._prefix = bucket, prefix
         self._iam_role, self._region = iam_role, region
@@ -114,23 +186,35 @@ class RedshiftLoader(PostgresLoader):
         settings = load_settings()
         if not config.redshift_iam_role:
             raise ValueError("ANALYTICS_REDSHIFT_IAM_ROLE is required: the role Redshift assumes to read S3")
-        connection = psycopg2.connect(
-            host=config.redshift_host, port=int(config.redshift_port), user=config.redshift_user,
-            password=os.environ.get("REDSHIFT_PASSWORD", ""), dbname=config.redshift_database,
-            application_name="analytics-platform-ingestion",
-        )
-        connection.autocommit = True
+        def connect():
+            connection = psycopg2.connect(
+                host=config.redshift_host, port=int(config.redshift_port), user=config.redshift_user,
+                password=os.environ.get("REDSHIFT_PASSWORD", ""), dbname=config.redshift_database,
+                application_name="analytics-platform-ingestion",
+            )
+            connection.autocommit = True
+            return connection
+
+        connection = connect()
         import boto3
 
         s3_client = boto3.client("s3", region_name=config.aws_region, endpoint_url=settings.s3_endpoint_url)
         return cls(connection, s3_client, settings.landing_bucket, settings.landing_prefix,
-                   config.redshift_iam_role, config.aws_region)
+                   config.redshift_iam_role, config.aws_region, ddl_connection=connect())
+
+    def close(self) -> None:
+        if self._ddl_connection is not self._connection:
+            self._ddl_connection.close()
+        super().close()
 
     def _create_bookkeeping_tables(self) -> None:
         for statement in bookkeeping_ddl(TEXT):
             self._execute(statement)
 
     def _create_raw_table(self, dataset: Dataset) -> None:
+        if dataset.external:
+            self._create_external_table(dataset)
+            return
         columns = [(c.name, redshift_type(c.data_type)) for c in dataset.columns]
         columns += [(name, redshift_type(sql_type)) for name, sql_type, _ in LOAD_COLUMNS]
         ddl = ", ".join(f"{sql_identifier(name)} {sql_type}" for name, sql_type in columns)
@@ -169,7 +253,8 @@ class RedshiftLoader(PostgresLoader):
         )
         if not previous:
             return
-        self._execute(f"DELETE FROM {dataset.raw_table} WHERE _source_key IN %s", [tuple(keys)])
+        if not dataset.external:  # an external dataset's new version replaced the file itself
+            self._execute(f"DELETE FROM {dataset.raw_table} WHERE _source_key IN %s", [tuple(keys)])
         self._execute(
             f"UPDATE {LEDGER_TABLE} SET superseded_at = %s WHERE superseded_at IS NULL AND s3_key IN %s",
             [at, tuple(keys)],
@@ -216,5 +301,28 @@ class RedshiftLoader(PostgresLoader):
         self._execute(f"DROP TABLE {stage}")
         return {o.key: int(counts.get(f"s3://{self._bucket}/{o.key}", 0)) for o in objects}
 
+    # --- external datasets: read in place by Spectrum ------------------------------------------
 
-__all__ = ["RedshiftLoader", "copy_sql", "manifest_body", "redshift_time_format"]
+    def _run_ddl(self, statement: str) -> None:
+        with self._ddl_connection.cursor() as cursor:
+            cursor.execute(statement)
+
+    def _create_external_table(self, dataset: Dataset) -> None:
+        statements = external_table_ddl(dataset, self._bucket, self._prefix, self._iam_role, self._region)
+        with self._ddl_connection.cursor() as cursor:
+            cursor.execute(external_table_exists_sql(dataset))
+            [(exists,)] = cursor.fetchall()
+        for statement in statements if not exists else statements[2:]:  # the view follows the columns
+            self._run_ddl(statement)
+
+    def _register_external_files(
+        self, dataset: Dataset, local_files: list[LocalFile], loaded_at: datetime
+    ) -> dict[str, int]:
+        rows = validated_rows(dataset, local_files)
+        for folder in new_partition_folders(dataset, self._bucket, self._prefix, local_files, self._partitions_added):
+            self._run_ddl(add_partition_sql(dataset, folder))
+        return rows
+
+
+__all__ = ["RedshiftLoader", "add_partition_sql", "copy_sql", "external_table_ddl", "manifest_body",
+           "redshift_time_format"]
