@@ -4,8 +4,8 @@
 
     Three cases, decided by the run, not the model:
 
-    1. A partition window is set (`--vars '{window_start: ..., window_end: ...}'`, which the
-       partitioned Dagster asset passes; half-open [window_start, window_end), UTC): exactly the
+    1. A backfill window is set (`--vars '{window_start: ..., window_end: ...}'`, which the
+       Dagster dbt step passes from its run config; half-open [window_start, window_end), UTC): exactly the
        rows whose event time is in the window. A backfill of a date range is one such run.
     2. Incremental run without a window (the sensor / main job, `dbt build`): whole event days
        are recomputed, namely
@@ -14,7 +14,7 @@
            re-pricing recent orders),
          - every day on which raw holds a row loaded (`_loaded_at`) after the newest row the
            table holds for that day, however old the day: a late row beyond the lookback, a
-           redelivery of a key already in the table, the days a partition run of other days
+           redelivery of a key already in the table, the days a backfill of other days
            left behind. A run that reads a day reads all its raw rows, so afterwards the
            newest load of the day is in the table and the day drops out (a per-day max on
            both sides, no join on the key).
@@ -45,11 +45,16 @@
 {#-
     The CTEs that scope a run (cases 1 and 2 above), each followed by a comma; nothing in case 3.
       raw          the raw source table of the fact
-      event_time   its event timestamp column (UTC), e.g. created_at (same name in raw and bronze)
+      event_time   its event timestamp (UTC): a column of raw, e.g. created_at (same name in raw
+                   and bronze), or an SQL expression over raw's columns, e.g.
+                   epoch_seconds_to_timestamp('event_timestamp')
       unique_key   the entity key (trimmed in bronze), e.g. order_id
-      day_column   the table's date column derived from event_time, e.g. order_date
+      day_column   the table's period column derived from event_time, e.g. order_date
+      grain        'day' (default: whole days, day_column a DATE) or 'hour' (whole hours,
+                   day_column the event hour, a TIMESTAMP truncated to the hour; the lookback is
+                   the setting incremental_lookback_hours, 0 = none: the hourly game facts)
 -#}
-{% macro incremental_scope_ctes(raw, event_time, unique_key, day_column) -%}
+{% macro incremental_scope_ctes(raw, event_time, unique_key, day_column, grain='day') -%}
     {%- if incremental_reads_all() -%}
         {{ return('') }}
     {%- endif -%}
@@ -58,13 +63,13 @@ scope_days as (
 
     -- days on which raw holds a row loaded after the newest row the table holds for that day
     -- (or any row, for a day the table lacks): a late row of any age, a redelivery of a key
-    -- already in the table, rows a partition run of other days left behind. Two GROUP BYs
+    -- already in the table, rows a backfill of other days left behind. Two GROUP BYs
     -- on the day, no join on the key.
     select raw_days.scope_day
     from (
-        select cast({{ event_time }} as date) as scope_day, max(_loaded_at) as loaded_at
+        select {{ scope_period(event_time, grain) }} as scope_day, max(_loaded_at) as loaded_at
         from {{ raw }}
-        group by cast({{ event_time }} as date)
+        group by {{ scope_period(event_time, grain) }}
     ) as raw_days
     left join (
         select {{ day_column }} as scope_day, max(_loaded_at) as loaded_at
@@ -82,7 +87,7 @@ scope_keys as (
     -- every key with a raw row in scope: all raw rows of these keys are deduplicated
     select distinct trim(in_scope.{{ unique_key }}) as scope_key
     from {{ raw }} as in_scope
-    where {{ incremental_scope_filter('in_scope.' ~ event_time, day_column) }}
+    where {{ incremental_scope_filter(event_time, day_column, grain) }}
 
 ),
 {%- endmacro %}
@@ -96,11 +101,21 @@ scope_keys as (
     Whether an event time is in the run's scope: the WHERE on the deduplicated rows (and, in
     incremental_scope_ctes, on raw). Needs the scope CTEs in case 2; `1 = 1` in case 3.
 -#}
-{% macro incremental_scope_filter(event_time, day_column) -%}
+{% macro incremental_scope_filter(event_time, day_column, grain='day') -%}
     {%- set window = partition_window() -%}
     {%- if window is not none -%}
         {{ event_time }} >= cast('{{ window.start }}' as timestamp)
         and {{ event_time }} < cast('{{ window.end }}' as timestamp)
+    {%- elif incremental_run() and grain == 'hour' -%}
+        {%- set lookback_hours = setting('incremental_lookback_hours') | int -%}
+        (
+            {%- if lookback_hours > 0 %}
+            {{ scope_period(event_time, grain) }} >= (
+                select {{ add_hours('max(' ~ day_column ~ ')', -lookback_hours) }} from {{ this }}
+            ) or
+            {%- endif %}
+            {{ scope_period(event_time, grain) }} in (select scope_day from scope_days)
+        )
     {%- elif incremental_run() -%}
         {%- set lookback_days = setting('incremental_lookback_days') | int -%}
         (
@@ -111,5 +126,16 @@ scope_keys as (
         )
     {%- else -%}
         1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The period an event time falls in at the scope's grain: its DATE, or its hour (a TIMESTAMP). -#}
+{% macro scope_period(event_time, grain='day') -%}
+    {%- if grain == 'day' -%}
+        cast({{ event_time }} as date)
+    {%- elif grain == 'hour' -%}
+        date_trunc('hour', {{ event_time }})
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("incremental scope grain must be 'day' or 'hour', got " ~ grain) }}
     {%- endif -%}
 {%- endmacro %}
