@@ -376,6 +376,19 @@ def cmd_quarantine(settings: Settings, _args) -> int:
     return 0
 
 
+def cmd_backfill(settings: Settings, args) -> int:  # one run, one dbt invocation, window as run config
+    import dagster as dg
+
+    from analytics_platform.defs import build_definitions
+    from analytics_platform.lib import backfill_window as bw
+    window = bw.backfill_window_or_exit(args.start, args.end)
+    ensure_dagster_home(settings)  # DAGSTER_HOME: the instance `make dev` serves
+    result = build_definitions(settings).resolve_job_def("dbt_incremental_daily").execute_in_process(
+        instance=dg.DagsterInstance.get(), run_config=bw.window_run_config(*window), raise_on_error=False)
+    say(f"{result.job_def.name} [{args.start}, {args.end}) UTC: run {result.run_id} {'SUCCESS' if result.success else 'FAILED'}")
+    return 0 if result.success else 1
+
+
 def cmd_codegen(settings: Settings, args: argparse.Namespace) -> int:
     from analytics_platform.lib.codegen import run_codegen
 
@@ -401,6 +414,9 @@ def main(argv: list[str] | None = None) -> int:
             "--verbose", action="store_true", default=os.environ.get("VERBOSE", "") not in {"", "0"},
             help="S3 access logs and DEBUG logs on (also VERBOSE=1)",
         )
+    backfill = commands.add_parser("backfill", help="rebuild the facts and downstream for [start, end) UTC, one run")
+    for bound, inclusive in (("--start", "inclusive"), ("--end", "exclusive")):
+        backfill.add_argument(bound, required=True, help=f"'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM', {inclusive}")
     commands.add_parser("quarantine", help="list the files ingestion rejected, with the reason")
     commands.add_parser("graph", help="print the asset graph as text, layer by layer")
     codegen = commands.add_parser(
@@ -412,9 +428,12 @@ def main(argv: list[str] | None = None) -> int:
     codegen.add_argument("--delimiter", default=None, help="default: detected (| tab , ;)")
     codegen.add_argument("--header", default=None, action=argparse.BooleanOptionalAction, help="default: detected")
     codegen.add_argument("--overwrite", action="store_true", help="replace the model files if they exist")
+    from analytics_platform.defs.landing.resources import build_s3_resource
+    from analytics_platform.lib.environment_commands import add_environment_commands
+    environment_commands = add_environment_commands(commands, s3_client=lambda s: build_s3_resource(s).get_client())  # drop-branch-schemas, publish-manifest, ci
     args = parser.parse_args(argv)
     quiet_logs(getattr(args, "verbose", False))
-    handler = {
+    handler = environment_commands.get(args.command) or {
         "prepare": cmd_prepare,
         "demo": cmd_demo,
         "dev": cmd_dev,
@@ -422,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         "quarantine": cmd_quarantine,
         "graph": cmd_graph,
         "codegen": cmd_codegen,
+        "backfill": cmd_backfill,
     }[args.command]
     return handler(load_settings(), args)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -23,8 +22,14 @@ POSTGRES_VARIABLES = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGR
                       "POSTGRES_DATABASE", "POSTGRES_SCHEMA")
 REDSHIFT_VARIABLES = ("REDSHIFT_HOST", "REDSHIFT_PORT", "REDSHIFT_USER", "REDSHIFT_PASSWORD",
                       "REDSHIFT_DATABASE", "REDSHIFT_SCHEMA")
-DBT_VARIABLES = ("ANALYTICS_ENV", "ANALYTICS_WAREHOUSE", "ANALYTICS_DUCKDB_PATH",
-                 *POSTGRES_VARIABLES, *REDSHIFT_VARIABLES)
+# Not DATABRICKS_TOKEN: exported empty, it would make dbt-databricks start a browser OAuth login
+# (that waits on the network); dbt reads the token from the environment when one is set.
+DATABRICKS_VARIABLES = ("DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "DATABRICKS_CATALOG", "DATABRICKS_SCHEMA")
+# Where external datasets lie and how Redshift Spectrum reads them (macros/external/).
+EXTERNAL_TABLE_VARIABLES = ("ANALYTICS_LANDING_BUCKET", "ANALYTICS_LANDING_PREFIX", "AWS_REGION",
+                            "ANALYTICS_REDSHIFT_IAM_ROLE")
+DBT_VARIABLES = ("ANALYTICS_ENV", "ANALYTICS_BRANCH", "ANALYTICS_WAREHOUSE", "ANALYTICS_DUCKDB_PATH", "ANALYTICS_SPARK_WAREHOUSE_DIR",
+                 *POSTGRES_VARIABLES, *REDSHIFT_VARIABLES, *DATABRICKS_VARIABLES, *EXTERNAL_TABLE_VARIABLES)
 """The variables dbt_project/profiles.yml and its macros read."""
 WAREHOUSE_POOL = "warehouse"
 """Every op that writes (or, on DuckDB, even reads) the warehouse runs in this Dagster pool.
@@ -45,7 +50,6 @@ class Settings:
     warehouse_type: str
     dbt_project_dir: Path
     dagster_home: Path
-    partitions_start_date: str = "2026-10-01"  # the sample data's first day
     dbt_docs_dir: Path = LOCAL_STATE_DIR / "dbt_docs"
     dbt_docs_s3_prefix: str | None = None  # s3://bucket/prefix
     # PostgreSQL (ANALYTICS_WAREHOUSE=postgres; also dbt's `postgres` target, profiles.yml).
@@ -64,8 +68,33 @@ class Settings:
     redshift_database: str = "dev"
     redshift_schema: str = "analytics"
     redshift_iam_role: str = ""
+    # Databricks (ANALYTICS_WAREHOUSE=databricks; also dbt's `databricks` target, profiles.yml): a
+    # SQL warehouse, and the Unity Catalog catalog holding the raw schemas and the ledger.
+    databricks_host: str = "example.cloud.databricks.com"
+    databricks_http_path: str = "/sql/1.0/warehouses/unset"
+    databricks_token: str = field(default="", repr=False)  # never printed
+    databricks_catalog: str = "main"
+    databricks_schema: str = "analytics"
+    # ANALYTICS_ENV=branch: the pull request (number or branch name) whose schemas this is,
+    # `pr_<branch>_<layer>` (dbt_project/macros/environments/branch_schemas.sql).
+    branch: str = ""
+    # Where production publishes its dbt manifest for slim CI (`publish-manifest`, `ci`):
+    # s3://bucket/prefix -> s3://bucket/prefix/manifest.json (lib/slim_ci.py).
+    dbt_state_s3_prefix: str | None = None
     # Where the published docs site is browsed: each dbt asset links to its page there.
     dbt_docs_url: str = "http://127.0.0.1:8080/"  # `python -m http.server 8080 --directory .local/dbt_docs`
+    # The SQS queue fed by the landing bucket's ObjectCreated notifications: when set, the landing
+    # sensor learns of files from it (defs/landing/sqs_sensor.py) instead of listing every tick.
+    landing_queue_url: str | None = None
+    # Where failed runs and failing blocking checks are posted as JSON (defs/quality/alerts.py);
+    # None: no alert sensor.
+    alert_webhook_url: str | None = field(default=None, repr=False)  # may embed a token
+    # DuckDB: where external datasets' files are mirrored and read in place (docs/GAME.md);
+    # default: `lake/` beside the warehouse file.
+    lake_dir: Path = LOCAL_STATE_DIR / "lake"
+    # Spark (ANALYTICS_WAREHOUSE=spark; dbt's `spark` target): the local folder of its parquet
+    # tables (`warehouse/`) and embedded metastore (`metastore_db/`), docs/SPARK_DATABRICKS.md.
+    spark_warehouse_dir: Path = LOCAL_STATE_DIR / "spark"
 
     @property
     def is_local(self) -> bool:
@@ -94,7 +123,6 @@ class Settings:
             "ANALYTICS_WAREHOUSE": self.warehouse_type,
             "ANALYTICS_DBT_PROJECT_DIR": str(self.dbt_project_dir),
             "DAGSTER_HOME": str(self.dagster_home),
-            "ANALYTICS_PARTITIONS_START_DATE": self.partitions_start_date,
             "ANALYTICS_DBT_DOCS_DIR": str(self.dbt_docs_dir),
             "ANALYTICS_DBT_DOCS_S3_PREFIX": self.dbt_docs_s3_prefix or "",
             "POSTGRES_HOST": self.postgres_host,
@@ -110,7 +138,18 @@ class Settings:
             "REDSHIFT_DATABASE": self.redshift_database,
             "REDSHIFT_SCHEMA": self.redshift_schema,
             "ANALYTICS_REDSHIFT_IAM_ROLE": self.redshift_iam_role,
+            "DATABRICKS_HOST": self.databricks_host,
+            "DATABRICKS_HTTP_PATH": self.databricks_http_path,
+            **({"DATABRICKS_TOKEN": self.databricks_token} if self.databricks_token else {}),
+            "DATABRICKS_CATALOG": self.databricks_catalog,
+            "DATABRICKS_SCHEMA": self.databricks_schema,
             "ANALYTICS_DBT_DOCS_URL": self.dbt_docs_url,
+            "ANALYTICS_BRANCH": self.branch,
+            "ANALYTICS_DBT_STATE_S3_PREFIX": self.dbt_state_s3_prefix or "",
+            "ANALYTICS_LANDING_QUEUE_URL": self.landing_queue_url or "",
+            "ANALYTICS_ALERT_WEBHOOK_URL": self.alert_webhook_url or "",
+            "ANALYTICS_LAKE_DIR": str(self.lake_dir),
+            "ANALYTICS_SPARK_WAREHOUSE_DIR": str(self.spark_warehouse_dir),
         }
 
 
@@ -129,15 +168,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     endpoint = env.get("ANALYTICS_S3_ENDPOINT_URL", endpoint_default).strip() or None
 
     prefix = env.get("ANALYTICS_LANDING_PREFIX", "landing/").strip().strip("/") + "/"
+    duckdb_path = Path(env.get("ANALYTICS_DUCKDB_PATH", str(LOCAL_STATE_DIR / "warehouse.duckdb"))).resolve()
     return Settings(
         environment=environment,
         s3_endpoint_url=endpoint,
         aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         landing_bucket=env.get("ANALYTICS_LANDING_BUCKET", "analytics-landing").strip(),
         landing_prefix=prefix,
-        duckdb_path=Path(
-            env.get("ANALYTICS_DUCKDB_PATH", str(LOCAL_STATE_DIR / "warehouse.duckdb"))
-        ).resolve(),
+        duckdb_path=duckdb_path,
         warehouse_type=warehouse_type,
         dbt_project_dir=Path(
             env.get("ANALYTICS_DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))
@@ -145,9 +183,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dagster_home=Path(
             env.get("DAGSTER_HOME", str(LOCAL_STATE_DIR / "dagster_home"))
         ).resolve(),
-        partitions_start_date=_date_setting(
-            env, "ANALYTICS_PARTITIONS_START_DATE", Settings.partitions_start_date
-        ),
         dbt_docs_dir=Path(env.get("ANALYTICS_DBT_DOCS_DIR") or Settings.dbt_docs_dir).resolve(),
         dbt_docs_s3_prefix=_s3_prefix_setting(env, "ANALYTICS_DBT_DOCS_S3_PREFIX"),
         postgres_host=env.get("POSTGRES_HOST") or Settings.postgres_host,
@@ -163,17 +198,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redshift_database=env.get("REDSHIFT_DATABASE") or Settings.redshift_database,
         redshift_schema=env.get("REDSHIFT_SCHEMA") or Settings.redshift_schema,
         redshift_iam_role=(env.get("ANALYTICS_REDSHIFT_IAM_ROLE") or "").strip(),
+        databricks_host=env.get("DATABRICKS_HOST") or Settings.databricks_host,
+        databricks_http_path=env.get("DATABRICKS_HTTP_PATH") or Settings.databricks_http_path,
+        databricks_token=env.get("DATABRICKS_TOKEN") or "",
+        databricks_catalog=env.get("DATABRICKS_CATALOG") or Settings.databricks_catalog,
+        databricks_schema=env.get("DATABRICKS_SCHEMA") or Settings.databricks_schema,
         dbt_docs_url=(env.get("ANALYTICS_DBT_DOCS_URL") or "").strip() or Settings.dbt_docs_url,
+        branch=_branch_setting(env, environment),
+        dbt_state_s3_prefix=_s3_prefix_setting(env, "ANALYTICS_DBT_STATE_S3_PREFIX"),
+        landing_queue_url=(env.get("ANALYTICS_LANDING_QUEUE_URL") or "").strip() or None,
+        alert_webhook_url=(env.get("ANALYTICS_ALERT_WEBHOOK_URL") or "").strip() or None,
+        lake_dir=Path(env.get("ANALYTICS_LAKE_DIR") or duckdb_path.parent / "lake").resolve(),
+        spark_warehouse_dir=Path(
+            env.get("ANALYTICS_SPARK_WAREHOUSE_DIR") or Settings.spark_warehouse_dir
+        ).resolve(),
     )
 
 
-def _date_setting(env: Mapping[str, str], name: str, default: str) -> str:
-    value = (env.get(name) or default).strip()
-    try:
-        date.fromisoformat(value)
-    except ValueError as error:
-        raise ValueError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from error
-    return value
+def _branch_setting(env: Mapping[str, str], environment: str) -> str:
+    """A branch environment without its name would share schemas with every other one."""
+    branch = (env.get("ANALYTICS_BRANCH") or "").strip()
+    if environment == "branch" and not branch:
+        raise ValueError("ANALYTICS_ENV=branch needs ANALYTICS_BRANCH (the pull request number or branch name)")
+    return branch if environment == "branch" else ""
 
 
 def _s3_prefix_setting(env: Mapping[str, str], name: str) -> str | None:

@@ -18,12 +18,16 @@ from analytics_platform.local.s3_server import local_s3_server
 from analytics_platform.settings import Settings
 
 from .helpers import (
+    OFFLINE_COMPILE_ENV,
     PG_BIN,
     BuiltPlatform,
+    PreparedImage,
     as_postgres,
     build_platform,
+    compile_offline,
     free_port,
     make_settings,
+    prepare_image,
     prepared_manifest,
 )
 
@@ -52,6 +56,14 @@ def s3_client(settings: Settings):
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     return prepared_manifest()
+
+
+@pytest.fixture(scope="session")
+def prepared_image(tmp_path_factory) -> PreparedImage:
+    """The Dockerfile's prepare step (`make manifest`) run once per session on a copy of the build
+    context: test_deploy_image.py checks it, test_deploy_instance.py serves the code location
+    from it."""
+    return prepare_image(tmp_path_factory.mktemp("image"))
 
 
 @pytest.fixture(scope="session")
@@ -95,3 +107,32 @@ def postgres_server() -> dict[str, str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def offline_compiled(tmp_path_factory, dbt_manifest) -> dict[str, Path]:
+    """The project compiled offline for the warehouses these machines cannot reach, once per
+    session and side by side: target -> dbt target path. Databricks: every model and analysis;
+    Redshift: the external tables' analysis (test_redshift.py compiles the rest)."""
+    selections = {"databricks": ["resource_type:model", "resource_type:analysis"],
+                  "redshift": ["external_table_statements"]}
+    return compile_offline(selections, tmp_path_factory.mktemp("offline_compile"), OFFLINE_COMPILE_ENV)
+
+
+# --- one local Spark session per test session (the stand-in for Databricks) -----------------------
+
+@pytest.fixture(scope="session")
+def spark_warehouse(tmp_path_factory):
+    """(SparkSession, warehouse folder): started once, on a fresh parquet warehouse with its own
+    embedded metastore. The Spark loader and in-process dbt (`run_dbt_in_process`) join it, so the
+    session pays for one JVM. A process holds one Spark session: tests that need another warehouse
+    run Spark in a subprocess."""
+    if shutil.which("java") is None:
+        pytest.fail("Java runtime not installed (pyspark needs Java 17): apt-get install -y openjdk-17-jre-headless")
+    from analytics_platform.lib.warehouses.spark import open_spark_session, stop_spark_session
+
+    directory = tmp_path_factory.mktemp("spark")
+    session, started = open_spark_session(directory)
+    try:
+        yield session, directory
+    finally:
+        if started:
+            stop_spark_session(session)

@@ -89,9 +89,7 @@ def test_settings_defaults_and_clear_errors():
     assert production.s3_endpoint_url is None and not production.is_local
     with pytest.raises(ValueError, match="ANALYTICS_ENV must be"):
         load_settings({"ANALYTICS_ENV": "staging"})
-    assert local.partitions_start_date == "2026-10-01" and local.dbt_docs_s3_prefix is None
-    with pytest.raises(ValueError, match="ANALYTICS_PARTITIONS_START_DATE must be a date"):
-        load_settings({"ANALYTICS_PARTITIONS_START_DATE": "01/10/2026"})
+    assert local.dbt_docs_s3_prefix is None
     with pytest.raises(ValueError, match="ANALYTICS_DBT_DOCS_S3_PREFIX must look like"):
         load_settings({"ANALYTICS_DBT_DOCS_S3_PREFIX": "my-bucket/docs"})
 

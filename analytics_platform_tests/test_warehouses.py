@@ -115,10 +115,8 @@ def test_warehouses_are_chosen_by_type(tmp_path: Path):
     assert loader_class("duckdb") is DuckDBLoader
     assert loader_class("postgres").__name__ == "PostgresLoader"
     assert loader_class("redshift").__name__ == "RedshiftLoader"
-    for warehouse_type, issue in [("databricks", "game-analytics"), ("spark", "game-analytics")]:
-        with pytest.raises(NotImplementedError, match=issue) as raised:
-            loader_class(warehouse_type)
-        assert "WarehouseLoader" in str(raised.value)
+    assert loader_class("databricks").__name__ == "DatabricksLoader"
+    assert loader_class("spark").__name__ == "SparkLoader"
     with pytest.raises(ValueError, match="unknown warehouse type"):
         loader_class("oracle")
     settings = load_settings({"ANALYTICS_DUCKDB_PATH": str(tmp_path / "w.duckdb")})
@@ -134,7 +132,7 @@ def test_warehouses_are_chosen_by_type(tmp_path: Path):
         {"ANALYTICS_ENV": "production", "ANALYTICS_WAREHOUSE": "redshift", "AWS_REGION": "eu-west-1",
          "ANALYTICS_DBT_DOCS_S3_PREFIX": "s3://docs/site", "ANALYTICS_LANDING_PREFIX": "/in/"},
         {"ANALYTICS_ENV": "branch", "ANALYTICS_S3_ENDPOINT_URL": "http://127.0.0.1:9",
-         "ANALYTICS_WAREHOUSE": "databricks", "ANALYTICS_PARTITIONS_START_DATE": "2020-01-01"},
+         "ANALYTICS_WAREHOUSE": "databricks", "ANALYTICS_BRANCH": "feat/x"},
         {"ANALYTICS_ENV": "dev", "ANALYTICS_WAREHOUSE": "postgres", "ANALYTICS_DUCKDB_PATH": "rel/w.duckdb"},
     ],
 )

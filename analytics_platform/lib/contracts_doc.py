@@ -29,6 +29,11 @@ def _file_format(file_format: FileFormat) -> str:
     return ", ".join(parts)
 
 
+def _external(dataset: Dataset) -> str:
+    folders = ", ".join(dataset.partition_columns) or "none"
+    return f"- external: registered and read in place, not copied (docs/GAME.md); partition folders: {folders}"
+
+
 def render_contracts_markdown(datasets: Sequence[Dataset]) -> str:
     """The dataset section: per dataset its landing prefix, raw table, asset, file options and
     columns (type, required, description), then the load columns every raw table has."""
@@ -47,6 +52,7 @@ def render_contracts_markdown(datasets: Sequence[Dataset]) -> str:
             f"- landing: `{dataset.landing_prefix('landing/')}<any sub-path>/<file>`",
             f"- raw table: `{dataset.raw_table}`; Dagster asset `{dataset.asset_key.to_user_string()}`",
             f"- files: {_file_format(dataset.file_format)}",
+            *([_external(dataset)] if dataset.external else []),
             "",
             "| column | type | required | description |",
             "| --- | --- | --- | --- |",

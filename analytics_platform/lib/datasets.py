@@ -10,7 +10,8 @@ Dagster, dbt and the docs see the same thing:
 - columns in declared order, typed by their dbt `data_type`, described by `description`;
 - a column is *required* when its source column has a `not_null` data test (the loader rejects a
   file with an empty value there, the dbt source test verifies it after);
-- file options from `meta.landing` (table keys override source keys): see `FileFormat`.
+- file options from `meta.landing` (table keys override source keys): see `FileFormat`;
+- `meta.landing.external: true` and `partitioned_by: [dt, hh]`: an external dataset (`Dataset`).
 
 Nothing in Python lists a dataset's columns: add a dataset by writing YAML.
 """
@@ -39,6 +40,8 @@ _LOAD_COLUMN_NAMES = frozenset(name for name, _, _ in LOAD_COLUMNS)
 LANDING_META_KEY = "landing"
 FORMATS = ("csv", "json", "parquet")
 COMPRESSIONS = ("auto", "gzip", "none")
+DATASET_OPTIONS = ("external", "partitioned_by")
+"""`meta.landing` keys about the dataset rather than its files (the rest are `FileFormat`'s)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,13 @@ class Dataset:
     columns: tuple[Column, ...]
     file_format: FileFormat
     raw_schema: str
+    external: bool = False
+    """Read where it lands instead of copied into a raw table: ingestion registers each file
+    (ledger row, whole-file validation, quarantine) and the warehouse reads the files in place
+    (an external table; a view over the mirrored files on DuckDB). docs/GAME.md."""
+    partition_columns: tuple[str, ...] = ()
+    """Hive-style folders of the key, in order (`dt`, `hh` for `dt=YYYY-MM-DD/hh=HH/`): columns of
+    an external table read from the path, as text; never columns of the file itself."""
 
     @property
     def qualified_name(self) -> str:
@@ -156,6 +166,7 @@ def dataset_from_source(manifest: Mapping[str, Any], source_id: str) -> Dataset 
     if options is None:
         return None
     where = f"dbt source {source['source_name']}.{source['name']}"
+    external, partition_columns = _dataset_options(options, where)
     required = required_columns(manifest, source_id)
     columns = []
     for name, column in (source.get("columns") or {}).items():
@@ -173,14 +184,34 @@ def dataset_from_source(manifest: Mapping[str, Any], source_id: str) -> Dataset 
         )
     if not columns:
         raise DatasetDeclarationError(f"{where}: a landing dataset declares its columns")
+    if clashes := sorted(set(partition_columns) & {c.name for c in columns}):
+        raise DatasetDeclarationError(
+            f"{where}: partition folder(s) {clashes} are also file columns: rename one or the other"
+        )
     return Dataset(
         domain=source["source_name"],
         name=source["name"],
         description=" ".join((source.get("description") or "").split()),
         columns=tuple(columns),
-        file_format=_file_format(options, where),
+        file_format=_file_format({k: v for k, v in options.items() if k not in DATASET_OPTIONS}, where),
         raw_schema=source["schema"],
+        external=external,
+        partition_columns=partition_columns,
     )
+
+
+def _dataset_options(options: Mapping[str, Any], where: str) -> tuple[bool, tuple[str, ...]]:
+    external = options.get("external", False)
+    if not isinstance(external, bool):
+        raise DatasetDeclarationError(f"{where}: external must be true or false")
+    partitioned_by = options.get("partitioned_by") or []
+    if isinstance(partitioned_by, str) or not all(
+        isinstance(name, str) and re.fullmatch(r"[a-z_][a-z0-9_]*", name) for name in partitioned_by
+    ):
+        raise DatasetDeclarationError(f"{where}: partitioned_by must be a list of lower-case names, e.g. [dt, hh]")
+    if partitioned_by and not external:
+        raise DatasetDeclarationError(f"{where}: partitioned_by applies to external datasets (external: true)")
+    return external, tuple(partitioned_by)
 
 
 def datasets_from_manifest(manifest: Mapping[str, Any]) -> tuple[Dataset, ...]:

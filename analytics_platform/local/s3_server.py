@@ -7,9 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
+import boto3
 from moto.server import ThreadedMotoServer
 
+from analytics_platform.lib.s3_events import configure_bucket_notifications
+
 LOOPBACK = "127.0.0.1"
+LANDING_QUEUE_NAME = "analytics-landing-events"
 
 
 def _is_listening(host: str, port: int) -> bool:
@@ -38,3 +42,25 @@ def local_s3_server(endpoint_url: str) -> Iterator[str]:
         yield f"http://{host}:{bound_port}"
     finally:
         server.stop()
+
+
+def configure_local_landing_queue(
+    endpoint_url: str,
+    bucket: str,
+    prefix: str,
+    region: str = "us-east-1",
+    queue_name: str = LANDING_QUEUE_NAME,
+) -> str:
+    """On the local server (which serves SQS on the S3 endpoint): the queue, and the bucket's
+    ObjectCreated notifications under `prefix` sent to it; the queue URL, to export as
+    ANALYTICS_LANDING_QUEUE_URL (queue mode of the landing sensor). Creates the bucket if missing.
+    The server keeps both in memory (per region: use the sensor's AWS_REGION): configure again
+    after each start."""
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=region
+    )
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=bucket)
+    return configure_bucket_notifications(s3, sqs, bucket, prefix, queue_name)

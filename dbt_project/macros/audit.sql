@@ -20,7 +20,9 @@
     and local, `<target schema>_audit` in a shared dev / branch warehouse. -#}
 {% macro audit_relation(identifier) -%}
     {%- set schema = generate_schema_name(setting('audit_schema'), none) | trim -%}
-    {{ return(api.Relation.create(database=target.database, schema=schema, identifier=identifier)) }}
+    {#- Spark has no database level (target.database is undefined there). -#}
+    {%- set database = target.database if target.database is defined else none -%}
+    {{ return(api.Relation.create(database=database, schema=schema, identifier=identifier)) }}
 {%- endmacro %}
 
 {% macro audit_create_table(identifier) -%}
@@ -58,7 +60,7 @@
             message {{ text }},
             failures bigint,
             rows_affected bigint,
-            execution_seconds double precision,
+            execution_seconds {{ 'double' if target.type in ('spark', 'databricks') else 'double precision' }},
             recorded_at timestamp
         )
         {%- else -%}
@@ -67,13 +69,36 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Spark's parquet tables take no UPDATE: there the finished hook inserts the whole row and the
+    started hook writes nothing (no `running` row while the invocation runs). -#}
 {% macro audit_invocation_started() -%}
-    {%- if audit_enabled() -%}
+    {%- if audit_enabled() and not audit_update_free() -%}
+        {{ audit_invocation_row('running') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro audit_update_free() -%}
+    {{ return(adapter.dispatch('audit_update_free', 'analytics_platform')()) }}
+{%- endmacro %}
+
+{% macro default__audit_update_free() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro spark__audit_update_free() -%}
+    {#- Databricks (Delta) has UPDATE: dbt-databricks dispatches here only without its own macro. -#}
+    {{ return(target.type == 'spark') }}
+{%- endmacro %}
+
+{#- One dbt_invocations row; `results` given: the finished row (status and counts). -#}
+{% macro audit_invocation_row(status, results=none) -%}
         {%- set args = invocation_args_dict -%}
         {%- set selector = (args.get('select') or []) | join(' ') -%}
+        {%- set counts = audit_result_counts(results) if results is not none else none -%}
         insert into {{ audit_relation('dbt_invocations') }} (
             invocation_id, command, target_name, target_type, environment, dbt_version, selector,
             vars, full_refresh, started_at, status
+            {%- if counts %}, finished_at, nodes_total, nodes_failed, nodes_warned{% endif %}
         ) values (
             {{ sql_string(invocation_id) }},
             {{ sql_string(flags.WHICH) }},
@@ -85,9 +110,25 @@
             {{ sql_string(tojson(args.get('vars') or {})) }},
             {{ 'true' if flags.FULL_REFRESH else 'false' }},
             cast({{ sql_string(run_started_at.strftime('%Y-%m-%d %H:%M:%S')) }} as timestamp),
-            'running'
+            {%- if counts %}
+            {{ sql_string(counts.status) }},
+            {{ utc_now() }},
+            {{ counts.total }},
+            {{ counts.failed }},
+            {{ counts.warned }}
+            {%- else %}
+            {{ sql_string(status) }}
+            {%- endif %}
         )
-    {%- endif -%}
+{%- endmacro %}
+
+{#- status ('error' when a node failed, else 'success') and node counts of an invocation's results. -#}
+{% macro audit_result_counts(results) -%}
+    {%- set statuses = results | map(attribute='status') | map('string') | list -%}
+    {%- set failed = statuses | select('in', ['error', 'fail', 'runtime error']) | list | length -%}
+    {%- set warned = statuses | select('equalto', 'warn') | list | length -%}
+    {{ return({'status': 'error' if failed else 'success', 'total': statuses | length,
+               'failed': failed, 'warned': warned}) }}
 {%- endmacro %}
 
 {% macro audit_node_results(results) -%}
@@ -119,16 +160,16 @@
 {%- endmacro %}
 
 {% macro audit_invocation_finished(results) -%}
-    {%- if audit_enabled() -%}
-        {%- set statuses = results | map(attribute='status') | map('string') | list -%}
-        {%- set failed = statuses | select('in', ['error', 'fail', 'runtime error']) | list | length -%}
-        {%- set warned = statuses | select('equalto', 'warn') | list | length -%}
+    {%- if audit_enabled() and audit_update_free() -%}
+        {{ audit_invocation_row('finished', results) }}
+    {%- elif audit_enabled() -%}
+        {%- set counts = audit_result_counts(results) -%}
         update {{ audit_relation('dbt_invocations') }}
         set finished_at = {{ utc_now() }},
-            status = {{ sql_string('error' if failed else 'success') }},
-            nodes_total = {{ statuses | length }},
-            nodes_failed = {{ failed }},
-            nodes_warned = {{ warned }}
+            status = {{ sql_string(counts.status) }},
+            nodes_total = {{ counts.total }},
+            nodes_failed = {{ counts.failed }},
+            nodes_warned = {{ counts.warned }}
         where invocation_id = {{ sql_string(invocation_id) }}
     {%- endif -%}
 {%- endmacro %}

@@ -12,6 +12,7 @@ from analytics_platform.defs.landing.resources import (
     build_s3_resource,
 )
 from analytics_platform.defs.landing.sensor import build_landing_sensor
+from analytics_platform.defs.landing.sqs_sensor import LandingQueue, build_queue_landing_sensor
 from analytics_platform.lib.datasets import Dataset
 from analytics_platform.settings import Settings
 
@@ -20,12 +21,18 @@ def landing_definitions(settings: Settings, datasets: Sequence[Dataset]) -> dg.D
     sensor_status = (
         dg.DefaultSensorStatus.RUNNING if settings.is_local else dg.DefaultSensorStatus.STOPPED
     )
+    resources = {
+        "s3": build_s3_resource(settings),
+        "landing_zone": LandingZone.from_settings(settings),
+        "warehouse": WarehouseResource.from_settings(settings),
+    }
+    if settings.landing_queue_url:  # queue mode: S3 event notifications, listing as reconciler
+        sensor = build_queue_landing_sensor(datasets, sensor_status)
+        resources["landing_queue"] = LandingQueue.from_settings(settings)
+    else:
+        sensor = build_landing_sensor(datasets, sensor_status)
     return dg.Definitions(
         assets=[build_ingestion_assets(datasets)],
-        sensors=[build_landing_sensor(datasets, sensor_status)],
-        resources={
-            "s3": build_s3_resource(settings),
-            "landing_zone": LandingZone.from_settings(settings),
-            "warehouse": WarehouseResource.from_settings(settings),
-        },
+        sensors=[sensor],
+        resources=resources,
     )

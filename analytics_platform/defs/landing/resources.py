@@ -18,6 +18,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     warehouse_type: str = "duckdb"
     duckdb_path: str = ""
+    lake_dir: str = ""  # DuckDB: where external datasets are mirrored (settings: ANALYTICS_LAKE_DIR)
+    spark_warehouse_dir: str = ""  # Spark: tables and metastore folder (ANALYTICS_SPARK_WAREHOUSE_DIR)
     # PostgreSQL and Redshift: where to connect. Passwords are not resource config (the UI shows
     # it): the loaders read POSTGRES_PASSWORD / REDSHIFT_PASSWORD from the environment.
     postgres_host: str = "localhost"
@@ -36,6 +38,8 @@ class WarehouseResource(dg.ConfigurableResource):
         return cls(
             warehouse_type=settings.warehouse_type,
             duckdb_path=str(settings.duckdb_path),
+            lake_dir=str(settings.lake_dir),
+            spark_warehouse_dir=str(settings.spark_warehouse_dir),
             postgres_host=settings.postgres_host,
             postgres_port=settings.postgres_port,
             postgres_user=settings.postgres_user,

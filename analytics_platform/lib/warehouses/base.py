@@ -55,27 +55,29 @@ QUARANTINE_TABLE = f"{LEDGER_SCHEMA}._ingestion_quarantine"
 DEFERRED_TABLE = f"{LEDGER_SCHEMA}._ingestion_deferred"
 
 
-def bookkeeping_ddl(text_type: str = "VARCHAR") -> list[str]:
+def bookkeeping_ddl(text_type: str = "VARCHAR", table_clause: str | None = None) -> list[str]:
     """The statements that create the ledger, deferral and quarantine tables if missing, in SQL
     every supported engine accepts (`text_type`: the engine's string type). One file version
-    (key, ETag) is one row in each."""
+    (key, ETag) is one row in each: a PRIMARY KEY (s3_key, etag), or, given `table_clause`
+    (Spark: "USING parquet", whose tables take no key constraint), that clause instead and the
+    loader keeps the key unique itself."""
+    key = ", PRIMARY KEY (s3_key, etag))" if table_clause is None else f") {table_clause}"
     file_columns = (
         f"dataset {text_type} NOT NULL, s3_key {text_type} NOT NULL, etag {text_type} NOT NULL, "
         "size_bytes BIGINT, last_modified TIMESTAMP"
     )
     ledger = (
         f"CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} ({file_columns}, rows BIGINT NOT NULL, "
-        f"loaded_at TIMESTAMP NOT NULL, run_id {text_type}, superseded_at TIMESTAMP, "
-        "PRIMARY KEY (s3_key, etag))"
+        f"loaded_at TIMESTAMP NOT NULL, run_id {text_type}, superseded_at TIMESTAMP{key}"
     )
     deferred = (
         f"CREATE TABLE IF NOT EXISTS {DEFERRED_TABLE} ({file_columns}, reason {text_type} NOT NULL, "
         "first_deferred_at TIMESTAMP NOT NULL, deferred_at TIMESTAMP NOT NULL, "
-        f"attempts INTEGER NOT NULL, run_id {text_type}, PRIMARY KEY (s3_key, etag))"
+        f"attempts INTEGER NOT NULL, run_id {text_type}{key}"
     )
     quarantine = (
         f"CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} ({file_columns}, reason {text_type} NOT NULL, "
-        f"quarantined_at TIMESTAMP NOT NULL, run_id {text_type}, PRIMARY KEY (s3_key, etag))"
+        f"quarantined_at TIMESTAMP NOT NULL, run_id {text_type}{key}"
     )
     return [f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA}", ledger, deferred, quarantine]
 
@@ -235,6 +237,18 @@ class WarehouseLoader(ABC):
         """The engine's message for a data error, cleaned of what speaks of our SQL."""
         return str(error)
 
+    def _register_external_files(
+        self, dataset: Dataset, local_files: list[LocalFile], loaded_at: datetime
+    ) -> dict[str, int]:
+        """An external dataset's files, inside the open transaction: validated whole (every row,
+        every lossless cast, as `_insert_files` would; raise a data error otherwise) and made
+        readable in place, without copying rows into a table; rows per key.
+
+        The default loads them as an ordinary raw table, for engines without external tables
+        (PostgreSQL): an engine that reads files in place overrides this (DuckDB: a view over a
+        local mirror of the files; Redshift Spectrum, Databricks: an external table)."""
+        return self._insert_files(dataset, local_files, loaded_at)
+
     # --- the same for every warehouse ---------------------------------------------------------
 
     def ensure_raw_table(self, dataset: Dataset) -> None:
@@ -347,6 +361,15 @@ class WarehouseLoader(ABC):
                 outcomes[local_file.landing_object] = self._quarantine_file(dataset, local_file, error, run_id)
         return [outcomes[landing_object] for landing_object in batch]
 
+    def _write_files(
+        self, dataset: Dataset, local_files: list[LocalFile], loaded_at: datetime
+    ) -> dict[str, int]:
+        """The one branch between loaded and external datasets (docs/GAME.md): the same
+        download, validation, ledger and quarantine flow; only this step differs."""
+        if dataset.external:
+            return self._register_external_files(dataset, local_files, loaded_at)
+        return self._insert_files(dataset, local_files, loaded_at)
+
     def _settle(
         self, dataset: Dataset, local_files: list[LocalFile], run_id: str
     ) -> dict[LandingObject, LoadOutcome]:
@@ -355,7 +378,7 @@ class WarehouseLoader(ABC):
         try:
             with self._transaction():
                 self._supersede(dataset, [f.landing_object.key for f in local_files], loaded_at)
-                rows_by_key = self._insert_files(dataset, local_files, loaded_at)
+                rows_by_key = self._write_files(dataset, local_files, loaded_at)
                 loaded = [
                     (f.landing_object, rows_by_key.get(f.landing_object.key, 0)) for f in local_files
                 ]

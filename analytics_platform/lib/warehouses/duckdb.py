@@ -3,10 +3,20 @@
 DuckDB here has no `httpfs` extension (it would download at run time), so the base class streams
 each object from S3 to a temporary file and DuckDB reads it from there: memory stays bounded by
 DuckDB's streaming readers and its `memory_limit`, not by the file size.
+
+External datasets (`Dataset.external`, docs/GAME.md) are not copied into a table: each accepted
+file is mirrored, at its key's path below the dataset folder (`dt=.../hh=...`), into a local lake
+folder (settings: ANALYTICS_LAKE_DIR), and the raw "table" is a view reading that folder in place
+(`read_json(<lake>/<domain>/<dataset>/**, hive_partitioning = true)`), joined with the ledger, so
+a file is visible once its ledger row is committed and never before.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +39,7 @@ from analytics_platform.lib.warehouses.duckdb_casts import typed_value_sql
 from analytics_platform.lib.warehouses.files import (
     DUCKDB_DATA_ERRORS,
     LocalFile,
+    MalformedFile,
     duckdb_reader_sql,
     duckdb_reason,
     sql_identifier,
@@ -44,9 +55,13 @@ DEFAULT_MEMORY_LIMIT = "256MB"
 class DuckDBLoader(WarehouseLoader):
     data_errors = DUCKDB_DATA_ERRORS
 
-    def __init__(self, database_path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT):
+    def __init__(
+        self, database_path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, lake_dir: Path | None = None
+    ):
         super().__init__()
         database_path.parent.mkdir(parents=True, exist_ok=True)
+        # Where external datasets' files are mirrored (beside the warehouse file by default).
+        self._lake_dir = Path(lake_dir or database_path.parent / "lake").resolve()
         self._connection = duckdb.connect(str(database_path))
         # Naive timestamps in files are UTC by contract; parse them as such whatever the host's zone.
         self._connection.execute("SET TimeZone = 'UTC'")
@@ -57,7 +72,8 @@ class DuckDBLoader(WarehouseLoader):
 
     @classmethod
     def from_config(cls, config: WarehouseConfig) -> DuckDBLoader:
-        return cls(Path(config.duckdb_path))
+        lake_dir = getattr(config, "lake_dir", "")  # optional: configs without it use the default
+        return cls(Path(config.duckdb_path), lake_dir=Path(lake_dir) if lake_dir else None)
 
     def close(self) -> None:
         self._connection.close()
@@ -71,6 +87,9 @@ class DuckDBLoader(WarehouseLoader):
         )
 
     def _create_raw_table(self, dataset: Dataset) -> None:
+        if dataset.external:
+            self._create_external_view(dataset)
+            return
         columns = [(c.name, c.data_type) for c in dataset.columns]
         columns += [(name, sql_type) for name, sql_type, _ in LOAD_COLUMNS]
         ddl = ", ".join(f"{sql_identifier(name)} {sql_type}" for name, sql_type in columns)
@@ -159,9 +178,10 @@ class DuckDBLoader(WarehouseLoader):
         ).fetchone()[0]
         if not previous:
             return  # the common case: first versions only
-        con.execute(
-            f"DELETE FROM {dataset.raw_table} WHERE _source_key IN (SELECT unnest($1::VARCHAR[]))", [keys]
-        )
+        if not dataset.external:  # an external dataset's new version overwrites its mirrored file
+            con.execute(
+                f"DELETE FROM {dataset.raw_table} WHERE _source_key IN (SELECT unnest($1::VARCHAR[]))", [keys]
+            )
         con.execute(
             f"UPDATE {LEDGER_TABLE} SET superseded_at = $2 WHERE superseded_at IS NULL "
             "AND s3_key IN (SELECT unnest($1::VARCHAR[]))",
@@ -225,6 +245,105 @@ class DuckDBLoader(WarehouseLoader):
                 [loaded_at, [f.landing_object.key for f in local_files]],
             ).fetchall()
         )
+
+    # --- external datasets: read in place ------------------------------------------------------
+
+    def _register_external_files(
+        self, dataset: Dataset, local_files: list[LocalFile], loaded_at: datetime
+    ) -> dict[str, int]:
+        # Imported here: external.py builds on this module (typed_file_select_sql).
+        from analytics_platform.lib.warehouses.external import partition_folder, validated_rows
+
+        targets = {}
+        for local_file in local_files:
+            key = local_file.landing_object.key
+            try:
+                # A file outside the declared dt=/hh= layout cannot be read in place.
+                partition_folder(dataset, local_file.landing_object.bucket, _root_prefix(dataset, key), key)
+            except ValueError as error:
+                raise MalformedFile(str(error)) from error
+            targets[local_file] = self._lake_path(dataset, key)
+        rows_by_key = validated_rows(dataset, local_files)  # the same whole-file check on every engine
+        for local_file, target in targets.items():  # all valid: mirror them (write, then rename)
+            # Written outside the dataset folder first: the view's glob never sees a partial file.
+            partial = self._lake_dir / ".incoming" / f"{uuid.uuid4().hex}-{target.name}"
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(local_file.path, partial)
+            os.replace(partial, target)
+        self._create_external_view(dataset)
+        return rows_by_key
+
+    def _lake_folder(self, dataset: Dataset) -> Path:
+        return self._lake_dir / dataset.domain / dataset.name
+
+    def _lake_path(self, dataset: Dataset, key: str) -> Path:
+        """The mirror of a landed key: its path below the dataset folder, kept (`dt=.../hh=...`)."""
+        match = re.search(_dataset_folder_pattern(dataset), key)
+        if match is None or not match.group(1):
+            raise ValueError(f"{key} is not under the folder of dataset {dataset.qualified_name}")
+        return self._lake_folder(dataset).joinpath(*match.group(1).split("/"))
+
+    def _create_external_view(self, dataset: Dataset) -> None:
+        """The raw relation of an external dataset: a view over its mirrored files, typed as
+        declared, with the partition columns from the folders and the load columns from the
+        ledger (a mirrored file without a committed ledger row is not read). Recreated after
+        each registration; before the first file, an empty view of the same columns."""
+        con = self._connection
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset.raw_schema}")
+        folder = self._lake_folder(dataset)
+        partitions = [f"files.{sql_identifier(name)}" for name in dataset.partition_columns]
+        has_files = folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
+        if not has_files:
+            typed = [f"CAST(NULL AS {c.data_type}) AS {sql_identifier(c.name)}" for c in dataset.columns]
+            typed += [f"CAST(NULL AS VARCHAR) AS {sql_identifier(name)}" for name in dataset.partition_columns]
+            typed += [f"CAST(NULL AS {sql_type}) AS {name}" for name, sql_type, _ in LOAD_COLUMNS]
+            con.execute(f"CREATE OR REPLACE VIEW {dataset.raw_table} AS SELECT {', '.join(typed)} WHERE false")
+            return
+        options = dataset.file_format
+        declared = "{" + ", ".join(f"{sql_literal(c.name)}: {sql_literal(c.data_type)}" for c in dataset.columns) + "}"
+        compression = {"gzip": "'gzip'", "none": "'none'"}.get(options.compression, "'auto'")
+        if (options.format or "json") != "json":
+            raise NotImplementedError(
+                f"{dataset.qualified_name}: external datasets are read in place as NDJSON on DuckDB; "
+                "declare format: json, or load the dataset (external: false)"
+            )
+        timestamp_format = f", timestampformat = {sql_literal(options.timestamp_format)}" if options.timestamp_format else ""
+        glob = sql_literal(f"{folder.as_posix()}/**/*")
+        reader = (
+            f"read_json({glob}, format = 'newline_delimited', compression = {compression}, "
+            f"columns = {declared}{timestamp_format}, filename = true, "
+            f"hive_partitioning = {str(bool(partitions)).lower()}, hive_types_autocast = false)"
+        )
+        columns = [f"files.{sql_identifier(c.name)}" for c in dataset.columns] + partitions
+        mirrored_path = (
+            f"{sql_literal(folder.as_posix() + '/')} || "
+            f"regexp_extract(s3_key, {sql_literal(_dataset_folder_pattern(dataset))}, 1)"
+        )
+        con.execute(
+            f"""CREATE OR REPLACE VIEW {dataset.raw_table} AS
+                SELECT {', '.join(columns)}, ledger.s3_key AS _source_key,
+                       CAST(NULL AS BIGINT) AS _source_row, ledger.loaded_at AS _loaded_at
+                FROM {reader} AS files
+                JOIN (
+                    SELECT s3_key, loaded_at, {mirrored_path} AS mirrored_path FROM {LEDGER_TABLE}
+                    WHERE dataset = {sql_literal(dataset.qualified_name)} AND superseded_at IS NULL
+                ) AS ledger ON files.filename = ledger.mirrored_path"""
+        )
+
+
+def _root_prefix(dataset: Dataset, key: str) -> str:
+    """The landing root a key of the dataset lies under (`landing/` for `landing/game/events/...`)."""
+    match = re.search(_dataset_folder_pattern(dataset), key)
+    if match is None:
+        raise MalformedFile(f"{key} is not under the folder of dataset {dataset.qualified_name}")
+    return key[: match.start() + (1 if key[match.start()] == "/" else 0)]
+
+
+def _dataset_folder_pattern(dataset: Dataset) -> str:
+    """A regular expression (Python and DuckDB's RE2 alike) whose group 1 is a key's path below
+    the dataset's folder (`<prefix><domain>/<dataset>/`)."""
+    return f"(?:^|/){re.escape(dataset.domain)}/{re.escape(dataset.name)}/(.*)$"
 
 
 def _file_fields(dataset: Dataset, landing_object: LandingObject) -> list:

@@ -6,6 +6,8 @@ Produces the raw files an upstream system would drop into the S3 landing zone
 
 - spec.py       SampleSpec (what to generate), LandingFile (what comes out), shared helpers
 - ecommerce.py  the e-commerce domain's orders, products, users and reviews, with their dirt
+- tickit.py     the TICKIT domain (AWS's Redshift sample), dimensions vendored
+- game.py       the game domain's telemetry events (gzip NDJSON in hour folders), with their dirt
 - generic.py    rows from the declared column types, for any other declared dataset
 - files.py      CSV / JSON / Parquet bodies, writing to a folder, uploading to S3
 - __main__.py   ``python -m analytics_platform.local.sample_data --out DIR ...``
@@ -27,6 +29,9 @@ from analytics_platform.local.sample_data.ecommerce import (
     ecommerce_files,
 )
 from analytics_platform.local.sample_data.files import upload_landing_files, write_landing_files
+from analytics_platform.local.sample_data.game import DATASET as GAME_DATASET
+from analytics_platform.local.sample_data.game import DOMAIN as GAME_DOMAIN
+from analytics_platform.local.sample_data.game import GameSpec, game_files
 from analytics_platform.local.sample_data.generic import generic_files
 from analytics_platform.local.sample_data.spec import LandingFile, SampleSpec
 from analytics_platform.local.sample_data.tickit import DOMAIN as TICKIT_DOMAIN
@@ -34,6 +39,7 @@ from analytics_platform.local.sample_data.tickit import FILE_NAMES as TICKIT_FIL
 from analytics_platform.local.sample_data.tickit import TickitSpec, tickit_files
 
 __all__ = [
+    "GameSpec",
     "LandingFile",
     "SampleSpec",
     "TickitSpec",
@@ -57,6 +63,7 @@ def generate_landing_files(
     prefix: str = "landing/",
     datasets: Sequence[Dataset] | None = None,
     tickit: TickitSpec | None = None,
+    game: GameSpec | None = None,
 ) -> list[LandingFile]:
     """Generate the landing files of `datasets` (default: every declared one) for ``spec``.
 
@@ -64,7 +71,8 @@ def generate_landing_files(
     other dataset (by domain and name), then part number (a consumer loading them in this order
     never sees an order or review referencing a product or user not delivered yet).
     The tickit domain's datasets come from tickit.py (``tickit``: their sizes), on the first day,
-    dimensions first.
+    dimensions first. The game domain's events come from game.py (``game``: its size and dirt;
+    default: two days from ``spec.start``, no malformed file), by hour folder.
     """
     spec = SampleSpec() if spec is None else spec
     if spec.days < 1 or spec.products < 1 or spec.users < 1:
@@ -80,8 +88,13 @@ def generate_landing_files(
     if tickit_names:
         files += [(0, len(DELIVERY_ORDER) - 1, part, f) for part, f in
                   enumerate(tickit_files(tickit or TickitSpec(seed=spec.seed), prefix, tickit_names))]
+    has_game = any((d.domain, d.name) == (GAME_DOMAIN, GAME_DATASET) for d in datasets)
+    if has_game:
+        game = game or GameSpec(start=spec.start, seed=spec.seed)
+        files += [(day, len(DELIVERY_ORDER) - 1, hour, f) for day, hour, f in game_files(game, prefix)]
     others = sorted((d for d in datasets if (d.name not in ecommerce or d.domain != DOMAIN)
-                     and not (d.domain == TICKIT_DOMAIN and d.name in tickit_names)),
+                     and not (d.domain == TICKIT_DOMAIN and d.name in tickit_names)
+                     and not (has_game and (d.domain, d.name) == (GAME_DOMAIN, GAME_DATASET))),
                     key=lambda d: (d.domain, d.name))
     for rank, dataset in enumerate(others, start=len(DELIVERY_ORDER)):
         files += [(day, rank, part, f) for day, part, f in generic_files(spec, prefix, dataset)]

@@ -1,5 +1,6 @@
 """``python -m analytics_platform.local.sample_data --out DIR [--days N] [--orders-per-day N]
-[--seed N] [--include-malformed] [--domain D ...]``: write the sample landing files of every
+[--seed N] [--include-malformed] [--game-days N] [--game-players N] [--game-include-malformed]
+[--domain D ...]``: write the sample landing files of every
 declared dataset (or of the datasets of the given domains) to a local folder (the declarations are
 read from the configured dbt project's manifest)."""
 
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analytics_platform.local.sample_data import (
+    GameSpec,
     SampleSpec,
     declared_datasets,
     generate_landing_files,
@@ -38,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--generic-rows-per-day", type=int, default=defaults.generic_rows_per_day)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--include-malformed", action="store_true")
+    parser.add_argument("--game-players", type=int, default=GameSpec.players, help="players of the game domain")
+    parser.add_argument("--game-days", type=int, default=GameSpec.days, help="days of game events")
+    parser.add_argument("--game-include-malformed", action="store_true",
+                        help="one game events file with a line cut short (quarantined whole)")
     parser.add_argument("--prefix", default="landing/")
     parser.add_argument(
         "--domain",
@@ -62,7 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         datasets = [d for d in declared_datasets() if d.domain in args.domain]
         if not datasets:
             parser.error(f"no declared dataset in domain(s) {', '.join(args.domain)}")
-    files = generate_landing_files(spec, prefix=args.prefix, datasets=datasets)
+    # --include-malformed is the e-commerce domain's (as in SampleSpec); the game's malformed
+    # file has its own flag, so the default landing's quarantine stays the same two files.
+    game = GameSpec(days=args.game_days, start=args.start, players=args.game_players, seed=args.seed,
+                    include_malformed=args.game_include_malformed)
+    files = generate_landing_files(spec, prefix=args.prefix, datasets=datasets, game=game)
     write_landing_files(args.out, files)
     size = sum(len(f.body) for f in files)
     malformed = sum(f.malformed for f in files)

@@ -3,7 +3,8 @@
 -- written by an incremental run never goes stale when a product or user changes later.
 {{ config(
     materialized='incremental',
-    incremental_strategy='merge',
+    incremental_strategy=incremental_strategy_for('merge'),
+    partition_by=incremental_partition_by('order_date'),
     unique_key='order_id',
     on_schema_change='append_new_columns',
     post_hook="{{ delete_records_dropped_by_redelivery(source('ecommerce', 'orders'), 'order_id') }}",
@@ -71,7 +72,9 @@ select
     orders.status,
     case when orders.status = 'cancelled' then true else false end as is_cancelled,
     orders._loaded_at,
-    orders._source_key{% for column in passthrough %},
+    orders._source_key,
+    -- this invocation's stamp: its tests check the rows it wrote (macros/incremental/test_scope.sql)
+    {{ dbt_run_at() }} as _dbt_run_at{% for column in passthrough %},
     orders.{{ column }}{% endfor %}
 from orders
 left join product_versions

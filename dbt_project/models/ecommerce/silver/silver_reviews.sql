@@ -2,7 +2,8 @@
 -- UTC review date and the product's category when the review was written (SCD2 snapshot).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=incremental_strategy_for('delete+insert'),
+    partition_by=incremental_partition_by('review_date'),
     unique_key='review_date',
     on_schema_change='append_new_columns',
     post_hook="{{ delete_records_dropped_by_redelivery(source('ecommerce', 'reviews'), 'review_id') }}",
@@ -55,7 +56,9 @@ select
     reviews.rating,
     reviews.review_text,
     reviews._loaded_at,
-    reviews._source_key{% for column in passthrough %},
+    reviews._source_key,
+    -- this invocation's stamp: its tests check the rows it wrote (macros/incremental/test_scope.sql)
+    {{ dbt_run_at() }} as _dbt_run_at{% for column in passthrough %},
     reviews.{{ column }}{% endfor %}
 from reviews
 left join product_versions
