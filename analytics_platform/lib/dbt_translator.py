@@ -88,7 +88,7 @@ class AnalyticsDbtTranslator(DagsterDbtTranslator):
         tags = {key: value for key, value in {"layer": layer, "domain": domain}.items() if value}
         materialized = props.get("config", {}).get("materialized")
         if materialized:
-            # `dg launch --assets tag:materialized=incremental` selects the partitioned facts.
+            # `dg launch --assets tag:materialized=incremental` selects the incremental facts.
             tags["materialized"] = materialized
         group = group_for(props["fqn"], props["resource_type"])
         metadata = {}
