@@ -4,61 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
+from analytics_platform.local.console import run_process_group, say
+from analytics_platform.local.dagster_yaml import DAGSTER_YAML
 from analytics_platform.settings import REPO_ROOT, Settings, load_settings
 
-DAGSTER_YAML = """\
-# Written by `analytics-platform`; edit freely, it is not overwritten.
-# One op at a time per pool: every warehouse writer is in the `warehouse` pool, so a sensor run
-# and a manual run queue instead of failing on DuckDB's file lock.
-concurrency:
-  pools:
-    default_limit: 1
-# Dagster's SQLite event log without an fsync per event (analytics_platform/local/instance.py).
-event_log_storage:
-  module: analytics_platform.local.instance
-  class: LocalSqliteEventLogStorage
-  config:
-    dagster_home:
-      env: DAGSTER_HOME
-# Dead runs: a run whose worker process died (SIGKILL, the OOM killer) would otherwise stay
-# STARTED and hold its `warehouse` pool slot forever. The launcher below checks each started
-# run's worker pid (analytics_platform/local/instance.py), run monitoring marks a dead one failed
-# within a poll interval, and its pool slots are freed a few seconds after it ends.
-run_launcher:
-  module: analytics_platform.local.instance
-  class: LocalRunLauncher
-run_monitoring:
-  enabled: true
-  poll_interval_seconds: 10
-  start_timeout_seconds: 300
-  max_resume_run_attempts: 0
-  free_slots_after_run_end_seconds: 5
-# A failed run is re-launched from its failure (up to twice), so landed files do not wait for a
-# new file to trigger the sensor again; a job opts out with the tag dagster/max_retries: 0.
-run_retries:
-  enabled: true
-  max_retries: 2
-# Run logs on the terminal of `make dev` / `dg launch` at INFO: DEBUG adds a line per step
-# event (hundreds per dbt build). DEBUG here brings them back.
-python_logs:
-  python_log_level: INFO
-telemetry:
-  enabled: false
-"""
-
 GOLD_MODELS = ("gold_daily_sales", "gold_daily_avg_rating", "product_categories")
-
-
-def say(message: str) -> None:
-    print(f"[analytics-platform] {message}", flush=True)
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -246,7 +203,6 @@ def _relations(settings: Settings, models: tuple[str, ...]) -> dict[str, str]:
     return {model: found.get(model, model) for model in models}
 
 
-STOP_GRACE_SECONDS = 5.0
 
 
 def cmd_dev(settings: Settings, args) -> int:
@@ -269,54 +225,6 @@ def cmd_dev(settings: Settings, args) -> int:
         say(f"UI: http://127.0.0.1:{args.port}  (Ctrl-C stops the UI, daemon, code server and S3)")
         # The code location reads its settings from the environment: these, S3 included.
         return run_process_group(command, env={**os.environ, **local.to_environment()})
-
-
-def run_process_group(command: list[str], env: dict[str, str]) -> int:
-    """Run `command` in its own process group until it exits, or until Ctrl-C / SIGTERM: then
-    SIGTERM the whole group (`dagster dev` and the webserver, daemon, code server and run
-    processes it started, which share the group), SIGKILL what is left after
-    STOP_GRACE_SECONDS. `dagster dev` alone waits up to a minute for its children."""
-    import signal
-    import time
-
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True)
-    stopping = []
-
-    def stop(signum, _frame):
-        stopping.append(signum)
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        say("stopping dagster dev and everything it started ...")
-        return 0
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        _stop_group(process, time)
-
-
-def _stop_group(process: subprocess.Popen, time) -> None:
-    import signal
-
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            break
-        process.poll()
-        time.sleep(0.1)
-    else:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-    process.poll()
 
 
 def cmd_serve_s3(settings: Settings, _args) -> int:

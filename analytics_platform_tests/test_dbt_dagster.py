@@ -20,7 +20,6 @@ import dagster as dg
 import duckdb
 import pytest
 
-from analytics_platform.cli import DAGSTER_YAML
 from analytics_platform.defs import build_definitions
 from analytics_platform.defs.dbt.docs import DOCS_ASSET_KEY, DocsDestination, publish
 from analytics_platform.defs.landing.resources import build_s3_resource
@@ -29,6 +28,7 @@ from analytics_platform.lib.backfill_window import (
     DbtBuildConfig,
     dbt_window_vars,
 )
+from analytics_platform.local.dagster_yaml import DAGSTER_YAML
 from analytics_platform.settings import WAREHOUSE_POOL, Settings
 
 from .helpers import REPO_ROOT, BuiltPlatform, read_rows

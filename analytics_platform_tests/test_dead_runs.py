@@ -1,6 +1,6 @@
 """Issue 13, class 2: a run whose process died must not block the `warehouse` pool, and a failed
 run is retried without a new file landing. Tested for real: the instance config the platform
-writes (cli.DAGSTER_YAML), a `dagster-daemon run` process, a run worker killed with SIGKILL.
+writes (local/dagster_yaml.py), a `dagster-daemon run` process, a run worker killed with SIGKILL.
 
 Without the launcher's worker check, Dagster notices a dead run worker only through the code server
 that started it; the test kills both (with the daemon), then starts the platform again.
@@ -21,7 +21,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from analytics_platform.cli import DAGSTER_YAML
+from analytics_platform.local.dagster_yaml import DAGSTER_YAML
 from analytics_platform.settings import WAREHOUSE_POOL
 
 from .helpers import REPO_ROOT

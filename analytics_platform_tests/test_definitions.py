@@ -7,8 +7,8 @@ import sys
 import dagster as dg
 import pytest
 
-from analytics_platform.cli import DAGSTER_YAML
 from analytics_platform.defs import build_definitions
+from analytics_platform.local.dagster_yaml import DAGSTER_YAML
 from analytics_platform.settings import WAREHOUSE_POOL, load_settings
 
 from .helpers import declared_datasets, run_dbt, write_small_dbt_project

@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from analytics_platform.cli import DAGSTER_YAML
+from analytics_platform.local.dagster_yaml import DAGSTER_YAML
 from analytics_platform.local.sample_data import (
     LandingFile,
     SampleSpec,

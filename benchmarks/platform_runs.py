@@ -21,17 +21,11 @@ GOLD_COLUMNS = {
 GOLD_TABLES = tuple(GOLD_COLUMNS)
 PROJECT_TARGET = PROJECT_DIR / "target"
 
-_FALLBACK_DAGSTER_YAML = "concurrency:\n  pools:\n    default_limit: 1\ntelemetry:\n  enabled: false\n"
-
-
 def product_dagster_yaml() -> str:
     """The dagster.yaml `analytics-platform demo/dev` writes (same storage, same pools)."""
-    try:
-        from analytics_platform.cli import DAGSTER_YAML
+    from analytics_platform.local.dagster_yaml import DAGSTER_YAML
 
-        return DAGSTER_YAML
-    except ImportError:
-        return _FALLBACK_DAGSTER_YAML
+    return DAGSTER_YAML
 
 
 def ensure_manifest(ctx: Context) -> None:

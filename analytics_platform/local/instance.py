@@ -17,7 +17,7 @@ Together they took a 500-model dbt build from 1.58x to about 1.2x plain dbt (BEN
 For a local instance that is the right trade; deployments keep their event log in PostgreSQL,
 where none of this applies.
 
-Selected by the dagster.yaml that `analytics-platform` writes (cli.DAGSTER_YAML).
+Selected by the dagster.yaml that `analytics-platform` writes (local/dagster_yaml.py).
 """
 
 import os
@@ -117,7 +117,7 @@ class LocalSqliteEventLogStorage(SqliteEventLogStorage):
 # event ("Started process for run (pid: N)"): no such process, a zombie, or a process that started
 # after that event (the pid was reused) means the worker is gone; the monitoring daemon then marks
 # the run failed, the concurrency daemon frees its slots, and run retries re-launch it.
-# Selected by the dagster.yaml that `analytics-platform` writes (cli.DAGSTER_YAML).
+# Selected by the dagster.yaml that `analytics-platform` writes (local/dagster_yaml.py).
 
 _WORKER_STARTED = ("Started process for run", "Started process for resuming job")
 
