@@ -214,24 +214,50 @@ class WarehouseLoader(ABC):
         """Record (or count one more attempt of) a file S3 would not give; settling the same
         (key, etag) later, in the ledger or the quarantine, removes its deferral row."""
 
+    # --- reads: standard SQL over the bookkeeping tables, the same on every engine -------------
+
     @abstractmethod
+    def _query(self, sql: str) -> list[tuple]:
+        """The rows of one read-only statement, as tuples."""
+
+    def _literal(self, value: str) -> str:
+        """`value` as an SQL string literal (engines with other escaping override it)."""
+        return "'" + value.replace("'", "''") + "'"
+
     def deferred_files(self) -> list[DeferredFile]:
         """Every file currently deferred, oldest first."""
+        rows = self._query(
+            f"SELECT deferred_at, dataset, s3_key, etag, reason, attempts FROM {DEFERRED_TABLE} "
+            "ORDER BY deferred_at, s3_key"
+        )
+        return [DeferredFile(*row) for row in rows]
 
-    @abstractmethod
     def settled_files(self, dataset: Dataset) -> set[tuple[str, str]]:
         """(key, etag) of every file of the dataset already loaded or quarantined."""
+        name = self._literal(dataset.qualified_name)
+        return set(self._query(
+            f"SELECT s3_key, etag FROM {LEDGER_TABLE} WHERE dataset = {name} AND superseded_at IS NULL "
+            f"UNION ALL SELECT s3_key, etag FROM {QUARANTINE_TABLE} WHERE dataset = {name}"
+        ))
 
-    @abstractmethod
-    def row_count(self, dataset: Dataset) -> int: ...
+    def row_count(self, dataset: Dataset) -> int:
+        self.ensure_raw_table(dataset)
+        return self._query(f"SELECT count(*) FROM {dataset.raw_table}")[0][0]
 
-    @abstractmethod
     def ledger_summary(self) -> list[tuple[str, int, int]]:
         """(dataset, files, rows) of every dataset in the ledger, by dataset name."""
+        return self._query(
+            f"SELECT dataset, count(*), CAST(sum(rows) AS BIGINT) FROM {LEDGER_TABLE} "
+            "WHERE superseded_at IS NULL GROUP BY dataset ORDER BY dataset"
+        )
 
-    @abstractmethod
     def quarantined_files(self) -> list[QuarantinedFile]:
         """Every quarantined file, oldest first."""
+        rows = self._query(
+            f"SELECT quarantined_at, dataset, s3_key, etag, reason FROM {QUARANTINE_TABLE} "
+            "ORDER BY quarantined_at, s3_key"
+        )
+        return [QuarantinedFile(*row) for row in rows]
 
     def _error_reason(self, error: BaseException) -> str:
         """The engine's message for a data error, cleaned of what speaks of our SQL."""

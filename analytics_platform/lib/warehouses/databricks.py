@@ -54,8 +54,6 @@ from analytics_platform.lib.warehouses.base import (
     DEFERRED_TABLE,
     LEDGER_TABLE,
     QUARANTINE_TABLE,
-    DeferredFile,
-    QuarantinedFile,
     WarehouseConfig,
     WarehouseLoader,
     as_utc_naive,
@@ -247,34 +245,11 @@ class DatabricksLoader(WarehouseLoader):
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def settled_files(self, dataset: Dataset) -> set[tuple[str, str]]:
-        name = databricks_literal(dataset.qualified_name)
-        return set(self._fetchall(
-            f"SELECT s3_key, etag FROM {LEDGER_TABLE} WHERE dataset = {name} AND superseded_at IS NULL "
-            f"UNION ALL SELECT s3_key, etag FROM {QUARANTINE_TABLE} WHERE dataset = {name}"
-        ))
+    def _query(self, sql: str) -> list[tuple]:
+        return self._fetchall(sql)
 
-    def row_count(self, dataset: Dataset) -> int:
-        self.ensure_raw_table(dataset)
-        return self._fetchall(f"SELECT count(*) FROM {dataset.raw_table}")[0][0]
-
-    def ledger_summary(self) -> list[tuple[str, int, int]]:
-        return self._fetchall(
-            f"SELECT dataset, count(*), sum(rows) FROM {LEDGER_TABLE} WHERE superseded_at IS NULL "
-            "GROUP BY dataset ORDER BY dataset"
-        )
-
-    def quarantined_files(self) -> list[QuarantinedFile]:
-        return [QuarantinedFile(*row) for row in self._fetchall(
-            f"SELECT quarantined_at, dataset, s3_key, etag, reason FROM {QUARANTINE_TABLE} "
-            "ORDER BY quarantined_at, s3_key"
-        )]
-
-    def deferred_files(self) -> list[DeferredFile]:
-        return [DeferredFile(*row) for row in self._fetchall(
-            f"SELECT deferred_at, dataset, s3_key, etag, reason, attempts FROM {DEFERRED_TABLE} "
-            "ORDER BY deferred_at, s3_key"
-        )]
+    def _literal(self, value: str) -> str:
+        return databricks_literal(value)
 
     # --- writes (each statement commits alone: the order is what keeps the ledger exact) --------
 

@@ -28,8 +28,6 @@ from analytics_platform.lib.warehouses.base import (
     DEFERRED_TABLE,
     LEDGER_TABLE,
     QUARANTINE_TABLE,
-    DeferredFile,
-    QuarantinedFile,
     WarehouseConfig,
     WarehouseLoader,
     as_utc_naive,
@@ -110,37 +108,8 @@ class DuckDBLoader(WarehouseLoader):
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def settled_files(self, dataset: Dataset) -> set[tuple[str, str]]:
-        rows = self._connection.execute(
-            f"""SELECT s3_key, etag FROM {LEDGER_TABLE} WHERE dataset = $1 AND superseded_at IS NULL
-                UNION ALL SELECT s3_key, etag FROM {QUARANTINE_TABLE} WHERE dataset = $1""",
-            [dataset.qualified_name],
-        ).fetchall()
-        return set(rows)
-
-    def row_count(self, dataset: Dataset) -> int:
-        self.ensure_raw_table(dataset)
-        return self._connection.execute(f"SELECT count(*) FROM {dataset.raw_table}").fetchone()[0]
-
-    def ledger_summary(self) -> list[tuple[str, int, int]]:
-        return self._connection.execute(
-            f"SELECT dataset, count(*), sum(rows) FROM {LEDGER_TABLE} WHERE superseded_at IS NULL "
-            "GROUP BY 1 ORDER BY 1"
-        ).fetchall()
-
-    def quarantined_files(self) -> list[QuarantinedFile]:
-        rows = self._connection.execute(
-            f"SELECT quarantined_at, dataset, s3_key, etag, reason FROM {QUARANTINE_TABLE} "
-            "ORDER BY quarantined_at, s3_key"
-        ).fetchall()
-        return [QuarantinedFile(*row) for row in rows]
-
-    def deferred_files(self) -> list[DeferredFile]:
-        rows = self._connection.execute(
-            f"SELECT deferred_at, dataset, s3_key, etag, reason, attempts FROM {DEFERRED_TABLE} "
-            "ORDER BY deferred_at, s3_key"
-        ).fetchall()
-        return [DeferredFile(*row) for row in rows]
+    def _query(self, sql: str) -> list[tuple]:
+        return self._connection.execute(sql).fetchall()
 
     # --- writes, inside the base class's transaction -------------------------------------------
 

@@ -28,8 +28,6 @@ from analytics_platform.lib.warehouses.base import (
     DEFERRED_TABLE,
     LEDGER_TABLE,
     QUARANTINE_TABLE,
-    DeferredFile,
-    QuarantinedFile,
     WarehouseConfig,
     WarehouseLoader,
     as_utc_naive,
@@ -123,38 +121,8 @@ class PostgresLoader(WarehouseLoader):
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def settled_files(self, dataset: Dataset) -> set[tuple[str, str]]:
-        return set(
-            self._fetchall(
-                f"""SELECT s3_key, etag FROM {LEDGER_TABLE} WHERE dataset = %(d)s AND superseded_at IS NULL
-                    UNION ALL SELECT s3_key, etag FROM {QUARANTINE_TABLE} WHERE dataset = %(d)s""",
-                {"d": dataset.qualified_name},
-            )
-        )
-
-    def row_count(self, dataset: Dataset) -> int:
-        self.ensure_raw_table(dataset)
-        return self._fetchall(f"SELECT count(*) FROM {dataset.raw_table}")[0][0]
-
-    def ledger_summary(self) -> list[tuple[str, int, int]]:
-        return self._fetchall(
-            f"SELECT dataset, count(*), sum(rows)::bigint FROM {LEDGER_TABLE} WHERE superseded_at IS NULL "
-            "GROUP BY 1 ORDER BY 1"
-        )
-
-    def quarantined_files(self) -> list[QuarantinedFile]:
-        rows = self._fetchall(
-            f"SELECT quarantined_at, dataset, s3_key, etag, reason FROM {QUARANTINE_TABLE} "
-            "ORDER BY quarantined_at, s3_key"
-        )
-        return [QuarantinedFile(*row) for row in rows]
-
-    def deferred_files(self) -> list[DeferredFile]:
-        rows = self._fetchall(
-            f"SELECT deferred_at, dataset, s3_key, etag, reason, attempts FROM {DEFERRED_TABLE} "
-            "ORDER BY deferred_at, s3_key"
-        )
-        return [DeferredFile(*row) for row in rows]
+    def _query(self, sql: str) -> list[tuple]:
+        return self._fetchall(sql)
 
     # --- writes, inside the base class's transaction -------------------------------------------
 

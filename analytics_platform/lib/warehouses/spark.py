@@ -42,8 +42,6 @@ from analytics_platform.lib.warehouses.base import (
     DEFERRED_TABLE,
     LEDGER_TABLE,
     QUARANTINE_TABLE,
-    DeferredFile,
-    QuarantinedFile,
     WarehouseConfig,
     WarehouseLoader,
     as_utc_naive,
@@ -192,7 +190,7 @@ class SparkLoader(WarehouseLoader):
         if self._owns_session:
             stop_spark_session(self._spark)
 
-    def _rows(self, sql: str) -> list[tuple]:
+    def _query(self, sql: str) -> list[tuple]:
         return [tuple(row) for row in self._spark.sql(sql).collect()]
 
     def _create_raw_table(self, dataset: Dataset) -> None:
@@ -306,36 +304,8 @@ class SparkLoader(WarehouseLoader):
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def settled_files(self, dataset: Dataset) -> set[tuple[str, str]]:
-        name = spark_string(dataset.qualified_name)
-        return set(self._rows(
-            f"""SELECT s3_key, etag FROM {LEDGER_TABLE} WHERE dataset = {name} AND superseded_at IS NULL
-                UNION ALL SELECT s3_key, etag FROM {QUARANTINE_TABLE} WHERE dataset = {name}"""
-        ))
-
-    def row_count(self, dataset: Dataset) -> int:
-        self.ensure_raw_table(dataset)
-        return self._rows(f"SELECT count(*) FROM {dataset.raw_table}")[0][0]
-
-    def ledger_summary(self) -> list[tuple[str, int, int]]:
-        return self._rows(
-            f"SELECT dataset, count(*), sum(rows) FROM {LEDGER_TABLE} WHERE superseded_at IS NULL "
-            "GROUP BY 1 ORDER BY 1"
-        )
-
-    def quarantined_files(self) -> list[QuarantinedFile]:
-        rows = self._rows(
-            f"SELECT quarantined_at, dataset, s3_key, etag, reason FROM {QUARANTINE_TABLE} "
-            "ORDER BY quarantined_at, s3_key"
-        )
-        return [QuarantinedFile(*row) for row in rows]
-
-    def deferred_files(self) -> list[DeferredFile]:
-        rows = self._rows(
-            f"SELECT deferred_at, dataset, s3_key, etag, reason, attempts FROM {DEFERRED_TABLE} "
-            "ORDER BY deferred_at, s3_key"
-        )
-        return [DeferredFile(*row) for row in rows]
+    def _literal(self, value: str) -> str:
+        return spark_string(value)
 
     # --- writes, recorded in the open transaction ----------------------------------------------
 
