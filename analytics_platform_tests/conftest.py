@@ -110,10 +110,9 @@ def postgres_server() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def offline_compiled(tmp_path_factory, dbt_manifest) -> dict[str, Path]:
     """The project compiled offline for the warehouses these machines cannot reach, once per
-    session and side by side: target -> dbt target path. Databricks: every model and analysis;
-    Redshift: the external tables' analysis (test_redshift.py compiles the rest)."""
-    selections = {"databricks": ["resource_type:model", "resource_type:analysis"],
-                  "redshift": ["external_table_statements"]}
+    session and side by side: target -> dbt target path, with every model and analysis."""
+    everything = ["resource_type:model", "resource_type:analysis"]
+    selections = {"databricks": everything, "redshift": everything}
     return compile_offline(selections, tmp_path_factory.mktemp("offline_compile"), OFFLINE_COMPILE_ENV)
 
 

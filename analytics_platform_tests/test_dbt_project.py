@@ -40,21 +40,16 @@ def compiled_sql(target_path: Path, relative: str) -> str:
         ("redshift", {"ecommerce/silver/silver_orders.sql": "dateadd(day,", "ecommerce/gold/gold_sales_by_region.sql": "datediff(day,"}),
     ],
 )
-def test_the_project_parses_and_compiles_offline_for(target, dialect_markers, tmp_path):
-    run_dbt(["parse", "--target", target], target_path=tmp_path)
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
+def test_the_project_parses_and_compiles_offline_for(target, dialect_markers, offline_compiled):
+    # One offline compile per target and test session (conftest `offline_compiled`): Python
+    # models are left out there (dbt-databricks looks the table up on the cluster to compile one).
+    target_path = offline_compiled[target]
+    manifest = json.loads((target_path / "manifest.json").read_text())
     python_model = "model.analytics_platform.silver_customer_rfm"
     # dbt-redshift runs no Python models: the RFM model and what reads it are disabled there.
     assert (python_model in manifest["nodes"]) is (target != "redshift")
 
-    args = ["--no-populate-cache", "compile", "--no-introspect", "--target", target]
-    if target == "databricks":
-        # dbt's Python model wrapper calls is_incremental(), which looks the table up on the
-        # cluster: a Python model cannot compile offline on Databricks. Everything else does.
-        args += ["--exclude", "silver_customer_rfm"]
-    run_dbt(args, target_path=tmp_path)
-
-    compiled = tmp_path / "compiled" / "analytics_platform" / "models"
+    compiled = target_path / "compiled" / "analytics_platform" / "models"
     models = {p.stem for p in compiled.rglob("*.sql")}
     assert {"silver_orders", "silver_reviews", "gold_daily_sales", "gold_sales_by_region", "gold_sales_by_region_v1"} <= models
     for relative, marker in dialect_markers.items():

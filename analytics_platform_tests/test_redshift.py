@@ -16,13 +16,12 @@ from analytics_platform.lib.objects import LandingObject
 from analytics_platform.lib.warehouses.redshift import RedshiftLoader, redshift_time_format
 from analytics_platform.local.sample_data.tickit import TickitSpec, tickit_files
 
-from .helpers import dataset_named, run_dbt
+from .helpers import RecordingConnection, dataset_named
 
 
-def test_every_model_compiled_for_redshift_offline_parses_as_redshift_sql(tmp_path, dbt_manifest):
-    run_dbt(["--no-populate-cache", "compile", "--no-introspect", "--target", "redshift"],
-            target_path=tmp_path, env={"ANALYTICS_WAREHOUSE": "redshift"})
-    compiled = list((tmp_path / "compiled").rglob("*.sql"))
+def test_every_model_compiled_for_redshift_offline_parses_as_redshift_sql(offline_compiled):
+    target_path = offline_compiled["redshift"]
+    compiled = list((target_path / "compiled").rglob("*.sql"))
     models = [p for p in compiled if "/models/" in str(p) and p.parent.suffix != ".yml"]
     assert any(p.name == "rpt_finance_qtr_top_events_by_sales.sql" for p in models)
     assert any(p.name == "bronze_orders.sql" for p in models)
@@ -35,61 +34,9 @@ def test_every_model_compiled_for_redshift_offline_parses_as_redshift_sql(tmp_pa
     # Redshift-specific rendering: masking by role, the experimental model as a materialized view.
     users = next(p for p in models if p.name == "rpt_tech_all_users.sql").read_text()
     assert "svv_user_grants" in users and "'MASKED'" in users
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest = json.loads((target_path / "manifest.json").read_text())
     experimental = next(n for n in manifest["nodes"].values() if n["name"] == "rpt_experimental_sales_by_category")
     assert experimental["config"]["materialized"] == "materialized_view"
-
-
-class RecordingConnection:
-    """Stands in for a Redshift connection: records every statement (parameters inlined) and
-    answers the two queries the loader reads."""
-
-    def __init__(self, bucket: str):
-        self.statements: list[str] = []
-        self.bucket = bucket
-        self.autocommit = True
-
-    def cursor(self):
-        return RecordingCursor(self)
-
-    def commit(self):
-        self.statements.append("COMMIT")
-
-    def close(self):
-        pass
-
-
-class RecordingCursor:
-    def __init__(self, connection: RecordingConnection):
-        self.connection = connection
-        self.rows: list[tuple] = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return None
-
-    def execute(self, sql: str, params=None):
-        for value in params or []:
-            literal = ("(" + ", ".join(f"'{v}'" for v in value) + ")") if isinstance(value, tuple) else (
-                "NULL" if value is None else str(value) if isinstance(value, int) else f"'{value}'")
-            sql = sql.replace("%s", literal, 1)
-        self.connection.statements.append(sql)
-        if "stl_load_commits" in sql:
-            manifest = self.connection.manifest
-            self.rows = [(entry["url"], 5) for entry in manifest["entries"]]
-        elif sql.lstrip().upper().startswith("SELECT COUNT(*)"):
-            self.rows = [(0,)]
-        else:
-            self.rows = []
-
-    def executemany(self, sql: str, rows):
-        for params in rows:
-            self.execute(sql, list(params))
-
-    def fetchall(self):
-        return self.rows
 
 
 def test_the_redshift_loader_copies_each_batch_from_a_manifest_of_exactly_its_files(s3_client, settings):
@@ -102,7 +49,11 @@ def test_the_redshift_loader_copies_each_batch_from_a_manifest_of_exactly_its_fi
         head = s3_client.head_object(Bucket=settings.landing_bucket, Key=key)
         objects.append(LandingObject(bucket=settings.landing_bucket, key=key, etag=head["ETag"].strip('"'),
                                      size=len(sales.body), last_modified=datetime.now(timezone.utc)))
-    connection = RecordingConnection(settings.landing_bucket)
+    connection = RecordingConnection({
+        # what STL_LOAD_COMMITS would say of the manifest's files (5 rows each), and counts
+        "stl_load_commits": lambda sql: [(entry["url"], 5) for entry in connection.manifest["entries"]],
+        "SELECT count(*)": [(0,)],
+    })
     original_put = s3_client.put_object
 
     def put_and_remember(**kwargs):
