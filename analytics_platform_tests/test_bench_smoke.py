@@ -11,12 +11,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT_SECONDS = 240
-GUARD_SECONDS = 90
+TIMEOUT_SECONDS = 900  # a hang guard, not a speed goal: speed lives in `make bench`
 # The rows of issue 12's goal table (plus the issue-4 figures still measured), as
 # benchmarks/report.py orders them: each must come out of a smoke run with a goal and a verdict.
 ROWS = {
@@ -29,7 +27,6 @@ ROWS = {
 
 def test_every_benchmark_row_in_smoke_mode(tmp_path: Path):
     results = tmp_path / "smoke.json"
-    started = time.monotonic()
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--smoke",
          "--work-dir", str(tmp_path / "work"), "--results", str(results)],
@@ -39,7 +36,6 @@ def test_every_benchmark_row_in_smoke_mode(tmp_path: Path):
         text=True,
         timeout=TIMEOUT_SECONDS,
     )
-    elapsed = time.monotonic() - started
     assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-3000:]
 
     data = json.loads(results.read_text())
@@ -60,12 +56,5 @@ def test_every_benchmark_row_in_smoke_mode(tmp_path: Path):
     replay = rows["e2e-unorchestrated"]["details"]
     assert replay["gold_equal_to_platform"]["all_equal"], replay
     assert not replay["replay"]["failed"], replay["replay"]["failed"]
-    assert rows["dbt-processes"]["value"]["median"] >= 1, rows["dbt-processes"]
-    # One platform build, reused by every figure of the chain e2e -> incremental -> scale (one
-    # increment and one run with nothing new on top); the other chain (dbt overhead, load time,
-    # sensor tick, ingestion memory) runs beside it. The guard is below the timeout so that a slow
-    # run fails with its timings rather than a bare timeout.
-    assert elapsed < GUARD_SECONDS, (
-        f"smoke mode took {elapsed:.0f} s (load {data['machine']['load_average_at_start']}; "
-        f"per benchmark {data['benchmark_seconds']})"
-    )
+    # A landing run (the job or the sensor's) starts one dbt process: the most in any run is 1.
+    assert rows["dbt-processes"]["goal_met"], rows["dbt-processes"]
