@@ -564,3 +564,81 @@ def run_dbt_in_process(args: list[str], *, target_path: Path, env: dict[str, str
     ]
     assert result.success, failures or result.exception
     return result
+
+
+# --- the game metrics recomputed from the landed event files (test_game, test_spark) ---
+
+GAME_METRICS_SQL = {
+    "dau": "SELECT activity_date, dau FROM gold.gold_game_active_players WHERE dau > 0",
+    "level_completion": "SELECT level_id, plays, completions, completion_rate FROM gold.gold_game_level_stats",
+    "iap_revenue": "SELECT purchase_date, currency, transactions, revenue FROM gold.gold_game_iap_daily",
+    "sentiment": "SELECT rating_date, ratings, avg_rating FROM gold.gold_game_sentiment_daily",
+}
+"""Metric -> the warehouse query whose sorted rows `recomputed_game_metric` recomputes."""
+
+
+def landed_game_events(files) -> list[tuple[str, dict]]:
+    """(key, event) of every line of every well-formed game event file, duplicates included
+    (files of other datasets are ignored)."""
+    import gzip
+
+    return [
+        (f.key, json.loads(line))
+        for f in files
+        if (f.domain, f.dataset) == ("game", "events") and not f.malformed
+        for line in gzip.decompress(f.body).decode().splitlines()
+    ]
+
+
+def unique_known_game_events(files) -> list[dict]:
+    """One event per event_id (the last delivered), of the event types the contract knows."""
+    from analytics_platform.local.sample_data.game import KNOWN_EVENT_TYPES
+
+    by_id = {event["event_id"]: event for _, event in landed_game_events(files)}
+    return [e for e in by_id.values() if e["event_type"] in KNOWN_EVENT_TYPES]
+
+
+def recomputed_game_metric(files, metric: str) -> list[tuple]:
+    """A game metric of GAME_METRICS_SQL in plain Python from the landed files (docs/GAME.md):
+    rows sorted, decimals rounded half up as the models round them."""
+    from collections import defaultdict
+    from datetime import datetime, timezone
+    from decimal import ROUND_HALF_UP, Decimal
+
+    four = Decimal("0.0001")
+    events = unique_known_game_events(files)
+
+    def day_of(event: dict):
+        return datetime.fromtimestamp(event["event_timestamp"], timezone.utc).date()
+
+    if metric == "dau":
+        players = defaultdict(set)
+        for event in events:
+            players[day_of(event)].add(event["event_data"]["player_id"])
+        return sorted((day, len(ids)) for day, ids in players.items())
+    if metric == "level_completion":
+        counts = defaultdict(lambda: [0, 0])
+        for event in events:
+            if event["event_type"] in ("level_started", "level_completed"):
+                counts[event["event_data"]["level_id"]][event["event_type"] == "level_completed"] += 1
+        return sorted(
+            (level, started, completed, (Decimal(completed) / Decimal(started)).quantize(four, ROUND_HALF_UP))
+            for level, (started, completed) in counts.items()
+        )
+    if metric == "iap_revenue":
+        revenue = defaultdict(lambda: [0, Decimal(0)])
+        for event in events:
+            if event["event_type"] == "iap_transaction":
+                group = revenue[(day_of(event), event["event_data"]["currency"])]
+                group[0] += 1
+                group[1] += Decimal(str(event["event_data"]["amount"]))
+        return sorted((day, currency, n, total.quantize(Decimal("0.01")))
+                      for (day, currency), (n, total) in revenue.items())
+    if metric == "sentiment":
+        ratings = defaultdict(list)
+        for event in events:
+            if event["event_type"] == "user_sentiment":
+                ratings[day_of(event)].append(event["event_data"]["user_rating"])
+        return sorted((day, len(r), (Decimal(sum(r)) / Decimal(len(r))).quantize(four, ROUND_HALF_UP))
+                      for day, r in ratings.items())
+    raise ValueError(f"unknown game metric {metric!r}; known: {sorted(GAME_METRICS_SQL)}")

@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-from collections import defaultdict
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -21,96 +19,32 @@ from analytics_platform.lib.objects import list_landing_objects
 from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
 from analytics_platform.local.sample_data import (
     GameSpec,
-    LandingFile,
     SampleSpec,
     generate_landing_files,
     upload_landing_files,
 )
 from analytics_platform.local.sample_data.game import KNOWN_EVENT_TYPES, events_file, hour_folder
 
-from .helpers import dataset_named, make_settings, run_dbt, run_ingestion
+from .helpers import (
+    GAME_METRICS_SQL,
+    dataset_named,
+    landed_game_events,
+    make_settings,
+    recomputed_game_metric,
+    run_dbt,
+    run_ingestion,
+    unique_known_game_events,
+)
 
 SPEC = GameSpec(days=2, players=40, seed=11, include_malformed=True)
 GAME_NODES = ["path:models/game", "snap_game_players"]
-FOUR = Decimal("0.0001")
 
 
 def events_dataset():
     return dataset_named("events", domain="game")
 
 
-# --- recomputation from the landed files ------------------------------------------------------
-
-
-def landed_lines(files: list[LandingFile]) -> list[tuple[str, dict]]:
-    """(key, event) of every line of every well-formed file, duplicates included."""
-    return [
-        (f.key, json.loads(line))
-        for f in files
-        if not f.malformed
-        for line in gzip.decompress(f.body).decode().splitlines()
-    ]
-
-
-def unique_known_events(files: list[LandingFile]) -> list[dict]:
-    by_id = {event["event_id"]: event for _, event in landed_lines(files)}
-    return [e for e in by_id.values() if e["event_type"] in KNOWN_EVENT_TYPES]
-
-
-def day_of(event: dict) -> dt.date:
-    return dt.datetime.fromtimestamp(event["event_timestamp"], dt.timezone.utc).date()
-
-
-def expected_dau(files) -> list[tuple]:
-    players = defaultdict(set)
-    for event in unique_known_events(files):
-        players[day_of(event)].add(event["event_data"]["player_id"])
-    return sorted((day, len(ids)) for day, ids in players.items())
-
-
-def expected_level_completion(files) -> list[tuple]:
-    counts = defaultdict(lambda: [0, 0])
-    for event in unique_known_events(files):
-        if event["event_type"] in ("level_started", "level_completed"):
-            counts[event["event_data"]["level_id"]][event["event_type"] == "level_completed"] += 1
-    return sorted(
-        (level, started, completed, (Decimal(completed) / Decimal(started)).quantize(FOUR, ROUND_HALF_UP))
-        for level, (started, completed) in counts.items()
-    )
-
-
-def expected_iap_revenue(files) -> list[tuple]:
-    revenue = defaultdict(lambda: [0, Decimal(0)])
-    for event in unique_known_events(files):
-        if event["event_type"] == "iap_transaction":
-            group = revenue[(day_of(event), event["event_data"]["currency"])]
-            group[0] += 1
-            group[1] += Decimal(str(event["event_data"]["amount"]))
-    return sorted((day, currency, n, total.quantize(Decimal("0.01"))) for (day, currency), (n, total) in revenue.items())
-
-
-def expected_sentiment(files) -> list[tuple]:
-    ratings = defaultdict(list)
-    for event in unique_known_events(files):
-        if event["event_type"] == "user_sentiment":
-            ratings[day_of(event)].append(event["event_data"]["user_rating"])
-    return sorted(
-        (day, len(r), (Decimal(sum(r)) / Decimal(len(r))).quantize(FOUR, ROUND_HALF_UP)) for day, r in ratings.items()
-    )
-
-
-METRICS = {
-    "dau": ("SELECT activity_date, dau FROM gold.gold_game_active_players WHERE dau > 0", expected_dau),
-    "level_completion": (
-        "SELECT level_id, plays, completions, completion_rate FROM gold.gold_game_level_stats",
-        expected_level_completion,
-    ),
-    "iap_revenue": (
-        "SELECT purchase_date, currency, transactions, revenue FROM gold.gold_game_iap_daily",
-        expected_iap_revenue,
-    ),
-    "sentiment": ("SELECT rating_date, ratings, avg_rating FROM gold.gold_game_sentiment_daily", expected_sentiment),
-}
+# --- the warehouse's metrics (recomputed from the landed files by helpers.recomputed_game_metric) ---
 
 
 def query(settings, sql: str) -> list[tuple]:
@@ -119,8 +53,7 @@ def query(settings, sql: str) -> list[tuple]:
 
 
 def warehouse_metric(settings, name: str) -> list[tuple]:
-    sql, _ = METRICS[name]
-    return sorted(query(settings, sql))
+    return sorted(query(settings, GAME_METRICS_SQL[name]))
 
 
 # --- the platform: land, ingest (register), build --------------------------------------------
@@ -146,13 +79,13 @@ def game(tmp_path_factory, s3_endpoint, dbt_manifest):
         first = run_ingestion(settings)
         run_dbt(["build", "--select", *GAME_NODES], target_path=target, warehouse=settings.duckdb_path)
         before = {
-            "metrics": {name: warehouse_metric(settings, name) for name in METRICS},
+            "metrics": {name: warehouse_metric(settings, name) for name in GAME_METRICS_SQL},
             "silver": set(query(settings, "SELECT event_id, event_hour, _dbt_run_at FROM silver.silver_game_events")),
         }
         second = run_ingestion(settings)
         # A late event: it happened in an early hour, it lands in a folder after every other one.
-        late_hour = min(e["event_timestamp"] for _, e in landed_lines(files)) // 3600 * 3600 + 3 * 3600
-        source = next(e for _, e in landed_lines(files) if e["event_type"] == "level_started")
+        late_hour = min(e["event_timestamp"] for _, e in landed_game_events(files)) // 3600 * 3600 + 3 * 3600
+        source = next(e for _, e in landed_game_events(files) if e["event_type"] == "level_started")
         late_event = dict(source, event_id="late-0001", event_type="level_completed",
                           event_name="LevelCompleted", event_timestamp=late_hour + 120)
         last_folder_hour = max(dt.datetime.strptime(f.key.split("dt=")[1][:16], "%Y-%m-%d/hh=%H") for f in files)
@@ -168,7 +101,7 @@ def game(tmp_path_factory, s3_endpoint, dbt_manifest):
 
 def test_the_landed_events_carry_the_dirt_the_models_must_handle(game):
     _, files, *_ = game
-    lines = landed_lines(files)
+    lines = landed_game_events(files)
     ids = [event["event_id"] for _, event in lines]
     assert len(ids) > len(set(ids)), "no duplicate deliveries"
     late = [e for key, e in lines
@@ -183,14 +116,13 @@ def test_the_landed_events_carry_the_dirt_the_models_must_handle(game):
     assert [f.body for f in again] == [f.body for f in files if not f.malformed]
 
 
-@pytest.mark.parametrize("metric", sorted(METRICS))
+@pytest.mark.parametrize("metric", sorted(GAME_METRICS_SQL))
 def test_metrics_equal_a_recomputation_from_the_landed_files(game, metric):
     settings, files, _, _, before, (late_file, _, _) = game
-    _, expected = METRICS[metric]
     assert before["metrics"][metric], metric
-    assert before["metrics"][metric] == expected(files)
+    assert before["metrics"][metric] == recomputed_game_metric(files, metric)
     # After the late event, recomputed over every landed file, the late one included.
-    assert warehouse_metric(settings, metric) == expected([*files, late_file])
+    assert warehouse_metric(settings, metric) == recomputed_game_metric([*files, late_file], metric)
 
 
 def test_events_are_registered_once_and_read_in_place(game):
@@ -208,7 +140,7 @@ def test_events_are_registered_once_and_read_in_place(game):
         relative = f.key.split("game/events/", 1)[1]
         mirrored = settings.lake_dir / "game" / "events" / relative
         assert mirrored.read_bytes() == f.body, relative
-    lines = len(landed_lines(files)) + 1  # + the late event
+    lines = len(landed_game_events(files)) + 1  # + the late event
     assert query(settings, "SELECT count(*), count(DISTINCT _source_key), min(dt) FROM raw_game.events") == [
         (lines, len(good) + 1, SPEC.start.isoformat())
     ]
@@ -241,7 +173,7 @@ def test_the_late_event_rewrites_its_hour_only(game):
 
 def test_the_player_snapshot_keeps_one_current_profile_per_player(game):
     settings, files, *_ = game
-    players = {e["event_data"]["player_id"] for e in unique_known_events(files)}
+    players = {e["event_data"]["player_id"] for e in unique_known_game_events(files)}
     current = query(settings, "SELECT player_id FROM snapshots.snap_game_players "
                               "WHERE dbt_valid_to = TIMESTAMP '9999-12-31 00:00:00'")
     assert sorted(p for (p,) in current) == sorted(players)

@@ -15,10 +15,12 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from analytics_platform.defs.landing.resources import build_s3_resource
 from analytics_platform.lib.datasets import Column, Dataset, FileFormat
 from analytics_platform.local.sample_data import (
     LandingFile,
@@ -324,7 +326,6 @@ def test_malformed_files_fail_to_parse_or_type():
 
 
 def test_duckdb_reads_good_files_with_contract_types(tmp_path, files):
-    duckdb = pytest.importorskip("duckdb")
     write_landing_files(tmp_path, files)
     con = duckdb.connect()
     types = {
@@ -353,27 +354,23 @@ def test_duckdb_reads_good_files_with_contract_types(tmp_path, files):
     assert counts["reviews"] > SPEC.days * SPEC.reviews_per_day
 
 
-def test_write_and_upload(tmp_path, monkeypatch):
+def test_write_and_upload(tmp_path, settings):
     files = generate_landing_files(SampleSpec(days=2, orders_per_day=20, reviews_per_day=5))
     write_landing_files(tmp_path, files)
     for f in files:
         assert (tmp_path / f.key).read_bytes() == f.body
 
-    moto = pytest.importorskip("moto")
-    boto3 = pytest.importorskip("boto3")
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(var, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    with moto.mock_aws():
-        s3 = boto3.client("s3", region_name="eu-west-1")
-        size = upload_landing_files(s3, "sample-bucket", files)  # creates the bucket
-        assert size == sum(len(f.body) for f in files)
-        assert upload_landing_files(s3, "sample-bucket", iter(files)) == size  # bucket exists
-        listed = s3.list_objects_v2(Bucket="sample-bucket")["Contents"]
-        assert sorted(o["Key"] for o in listed) == sorted(f.key for f in files)
-        body = s3.get_object(Bucket="sample-bucket", Key=files[0].key)["Body"].read()
-        assert body == files[0].body
+    # The session's local S3 server (not moto's mock_aws, whose exit resets every moto backend
+    # in the process, the session server's buckets included).
+    s3 = build_s3_resource(settings).get_client()
+    bucket = settings.landing_bucket + "-upload"
+    size = upload_landing_files(s3, bucket, files)  # creates the bucket
+    assert size == sum(len(f.body) for f in files)
+    assert upload_landing_files(s3, bucket, iter(files)) == size  # bucket exists
+    listed = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    assert sorted(o["Key"] for o in listed) == sorted(f.key for f in files)
+    body = s3.get_object(Bucket=bucket, Key=files[0].key)["Body"].read()
+    assert body == files[0].body
 
 
 def test_main_writes_folder(tmp_path):

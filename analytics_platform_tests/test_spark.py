@@ -1,11 +1,15 @@
-"""The e-commerce domain on Apache Spark, the engine under Databricks (issue 10: "the e-commerce gold
-tables built on Spark equal those built on DuckDB").
+"""The e-commerce and game domains on Apache Spark, the engine under Databricks (issue 10: "the
+e-commerce gold tables built on Spark equal those built on DuckDB"; the game metrics equal a
+plain-Python recomputation from the landed JSON "on DuckDB and on Spark").
 
 The files the shared `built_platform` landed (and built to gold on DuckDB) are ingested again by the
 Spark loader, through the platform's own ingestion assets (a Dagster materialization with
 ANALYTICS_WAREHOUSE=spark), then every e-commerce model, seed and snapshot is built with dbt on the
 `spark` target: Spark's parquet tables, the spark__ macros, insert_overwrite facts, the parquet
-snapshot materialization and the Spark SQL twin of the Python RFM model all run for real. One Spark
+snapshot materialization and the Spark SQL twin of the Python RFM model all run for real. The game
+events are registered, not copied: mirrored into the Spark warehouse's lake folder and read in place
+through an external JSON table (partitioned by dt, hh) and the view joined with the ledger; the game
+models (hourly insert_overwrite fact, snapshot, gold metrics) build in the same dbt invocation. One Spark
 session serves the whole test session (conftest `spark_warehouse`): the loader and dbt (in process,
 dbtRunner) both join it, so the suite starts one JVM.
 """
@@ -13,6 +17,7 @@ dbtRunner) both join it, so the suite starts one JVM.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import dagster as dg
@@ -28,14 +33,19 @@ from analytics_platform.settings import load_settings
 
 from .helpers import (
     DBT_PROJECT,
+    GAME_METRICS_SQL,
     BuiltPlatform,
     declared_datasets,
+    landed_game_events,
     landing_resources,
     recomputed_daily_sales,
+    recomputed_game_metric,
     run_dbt_in_process,
 )
 
 ECOMMERCE_GOLD = "+path:models/ecommerce/gold"
+GAME_NODES = ["path:models/game", "snap_game_players"]
+DOMAINS = ("ecommerce", "game")
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +58,12 @@ def spark_platform(built_platform: BuiltPlatform, spark_warehouse, tmp_path_fact
         "ANALYTICS_SPARK_WAREHOUSE_DIR": str(warehouse_dir),
         "DAGSTER_HOME": str(tmp_path_factory.mktemp("spark_dagster_home")),
     })
-    datasets = [d for d in declared_datasets() if d.domain == "ecommerce"]
+    datasets = [d for d in declared_datasets() if d.domain in DOMAINS]
     ingestion = dg.materialize([build_ingestion_assets(tuple(datasets))], resources=landing_resources(settings))
     assert ingestion.success
     target_path = tmp_path_factory.mktemp("spark_dbt")
-    run_dbt_in_process(
-        ["build", "--select", ECOMMERCE_GOLD, "--exclude", "resource_type:test", "resource_type:unit_test"],
+    run_dbt_in_process(  # both domains in one invocation: one project load, one run
+        ["build", "--select", ECOMMERCE_GOLD, *GAME_NODES, "--exclude", "resource_type:test", "resource_type:unit_test"],
         target_path=target_path, env=settings.to_environment(),
     )
     manifest = json.loads((target_path / "manifest.json").read_text())
@@ -91,27 +101,63 @@ def test_gold_daily_sales_on_spark_equals_a_plain_python_recomputation(spark_pla
 
 def test_the_spark_loader_settles_each_file_once_as_every_engine_does(spark_platform):
     spark, settings, platform, _ = spark_platform
-    malformed = {f.key for f in platform.files if f.malformed and f.domain == "ecommerce"}
+    malformed = {f.key for f in platform.files if f.malformed and f.domain in DOMAINS}
     with SparkLoader.from_config(settings) as loader:
-        ledger = [row for row in loader.ledger_summary() if row[0].startswith("ecommerce.")]
-        quarantined = {q.key: q.reason for q in loader.quarantined_files() if q.dataset.startswith("ecommerce.")}
+        ledger = [row for row in loader.ledger_summary() if row[0].split(".")[0] in DOMAINS]
+        quarantined = {q.key: q.reason for q in loader.quarantined_files() if q.dataset.split(".")[0] in DOMAINS}
     with duckdb.connect(str(platform.settings.duckdb_path), read_only=True) as con:
         on_duckdb = con.execute(
             "SELECT dataset, count(*), sum(rows) FROM raw._ingestion_ledger WHERE superseded_at IS NULL "
-            "AND dataset LIKE 'ecommerce.%' GROUP BY 1 ORDER BY 1").fetchall()
+            "AND (dataset LIKE 'ecommerce.%' OR dataset LIKE 'game.%') GROUP BY 1 ORDER BY 1").fetchall()
         reasons = dict(con.execute("SELECT s3_key, reason FROM raw._ingestion_quarantine").fetchall())
     assert ledger == on_duckdb
     # The same files quarantined with the same reason, row and column (one implementation of the casts).
     assert set(quarantined) == malformed
     assert quarantined == {key: reasons[key] for key in malformed}
+    assert "game.events" in {dataset for dataset, _, _ in ledger}
     for dataset, _, rows in ledger:
         assert spark.table(f"raw_{dataset}").count() == rows
     # A second ingestion run finds nothing new: exactly once, and the raw tables are unchanged.
-    datasets = [d for d in declared_datasets() if d.domain == "ecommerce"]
+    datasets = [d for d in declared_datasets() if d.domain in DOMAINS]
     again = dg.materialize([build_ingestion_assets(tuple(datasets))], resources=landing_resources(settings))
     assert again.success
     with SparkLoader.from_config(settings) as loader:
-        assert [row for row in loader.ledger_summary() if row[0].startswith("ecommerce.")] == ledger
+        assert [row for row in loader.ledger_summary() if row[0].split(".")[0] in DOMAINS] == ledger
+
+
+def test_game_events_are_read_in_place_through_an_external_table(spark_platform):
+    """Registered, not copied: raw_game.events is a view over the external JSON table, whose
+    partitions are the landed hour folders and whose files are the landed bytes, mirrored."""
+    spark, settings, platform, _ = spark_platform
+    events = [f for f in platform.files if (f.domain, f.dataset) == ("game", "events") and not f.malformed]
+    assert events and all(f.key.endswith(".json.gz") for f in events)
+    assert spark.catalog.getTable("raw_game.events").tableType == "VIEW"
+    assert spark.catalog.getTable("raw_game_lake.events").tableType == "EXTERNAL"
+    folders = {f.key.split("game/events/", 1)[1].rsplit("/", 1)[0] for f in events}
+    assert {row[0] for row in spark.sql("SHOW PARTITIONS raw_game_lake.events").collect()} == folders
+    lake = settings.spark_warehouse_dir / "lake" / "game" / "events"
+    for f in events:
+        assert (lake / f.key.split("game/events/", 1)[1]).read_bytes() == f.body, f.key
+    lines = landed_game_events(platform.files)
+    assert spark.sql("SELECT count(*), count(DISTINCT _source_key) FROM raw_game.events").collect()[0] == (
+        len(lines), len(events))
+
+
+@pytest.mark.parametrize("metric", sorted(GAME_METRICS_SQL))
+def test_game_metrics_on_spark_equal_a_plain_python_recomputation(spark_platform, metric):
+    """DAU, level completion rate, IAP revenue per day and currency, sentiment per day, from the
+    landed JSON (duplicates, late events and unknown types included) and from Spark's gold."""
+    spark, _, platform, _ = spark_platform
+    lines = landed_game_events(platform.files)
+    ids = [event["event_id"] for _, event in lines]
+    assert len(ids) > len(set(ids)), "the landed events carry no duplicates"
+    hour = "%Y-%m-%d/hh=%H"  # as the folders name it
+    late = [e for key, e in lines
+            if datetime.fromtimestamp(e["event_timestamp"], timezone.utc).strftime(hour) != key.split("dt=")[1][:16]]
+    assert late, "no event landed in a later hour's folder"
+    expected = recomputed_game_metric(platform.files, metric)
+    assert expected, metric
+    assert sorted(tuple(row) for row in spark.sql(GAME_METRICS_SQL[metric]).collect()) == expected
 
 
 def test_the_dbt_profile_opens_the_session_the_loader_opens(tmp_path):

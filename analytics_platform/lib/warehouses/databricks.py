@@ -143,9 +143,12 @@ def copy_into_sql(dataset: Dataset, local_files: list[LocalFile], bucket: str, r
     ])
 
 
-def external_table_ddl(dataset: Dataset, bucket: str, root_prefix: str) -> list[str]:
+def external_table_ddl(dataset: Dataset, bucket: str, root_prefix: str, location_root: str | None = None) -> list[str]:
     """The external table over an external dataset's folder and the view dbt reads (external.py);
-    dbt_project/macros/external/ renders the same statements (a test compares them)."""
+    dbt_project/macros/external/ renders the same statements (a test compares them).
+    `location_root`: where the landing root's files are read, default s3://<bucket>/<root_prefix>
+    (the macros' `external_location_root` var; Spark: its local lake folder)."""
+    root = location_root if location_root is not None else f"s3://{bucket}/{root_prefix}"
     columns = [(c.name, databricks_type(c.data_type)) for c in dataset.columns]
     columns += [(name, "STRING") for name in dataset.partition_columns]
     lake = lake_table(dataset)
@@ -156,7 +159,7 @@ def external_table_ddl(dataset: Dataset, bucket: str, root_prefix: str) -> list[
         f"CREATE TABLE IF NOT EXISTS {lake} ({', '.join(f'{databricks_identifier(n)} {t}' for n, t in columns)}) "
         f"USING {FILE_FORMATS[dataset.file_format.format or 'json']} OPTIONS ({options})"
         + (f" PARTITIONED BY ({partitioned})" if partitioned else "")
-        + f" LOCATION {databricks_literal(f's3://{bucket}/{dataset.landing_prefix(root_prefix)}')}"
+        + f" LOCATION {databricks_literal(root + dataset.landing_prefix(''))}"
     )
     view = (
         f"CREATE OR REPLACE VIEW {dataset.raw_table} AS SELECT "
@@ -164,7 +167,7 @@ def external_table_ddl(dataset: Dataset, bucket: str, root_prefix: str) -> list[
         + ", ledger.s3_key AS _source_key, CAST(NULL AS BIGINT) AS _source_row, ledger.loaded_at AS _loaded_at"
         f" FROM {lake} AS files JOIN {LEDGER_TABLE} AS ledger"
         # The key below the landing root, so a root elsewhere (Spark: a local folder) joins too.
-        f" ON files._metadata.file_path = concat({databricks_literal(f's3://{bucket}/{root_prefix}')},"
+        f" ON files._metadata.file_path = concat({databricks_literal(root)},"
         f" substr(ledger.s3_key, {len(root_prefix) + 1}))"
         f" WHERE ledger.dataset = {databricks_literal(dataset.qualified_name)} AND ledger.superseded_at IS NULL"
     )

@@ -13,10 +13,6 @@ a file is visible once its ledger row is committed and never before.
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -34,10 +30,14 @@ from analytics_platform.lib.warehouses.base import (
     bookkeeping_ddl,
 )
 from analytics_platform.lib.warehouses.duckdb_casts import typed_value_sql
+from analytics_platform.lib.warehouses.external import (
+    dataset_folder_pattern,
+    lake_folder,
+    mirror_into_lake,
+)
 from analytics_platform.lib.warehouses.files import (
     DUCKDB_DATA_ERRORS,
     LocalFile,
-    MalformedFile,
     duckdb_reader_sql,
     duckdb_reason,
     sql_identifier,
@@ -220,38 +220,9 @@ class DuckDBLoader(WarehouseLoader):
     def _register_external_files(
         self, dataset: Dataset, local_files: list[LocalFile], loaded_at: datetime
     ) -> dict[str, int]:
-        # Imported here: external.py builds on this module (typed_file_select_sql).
-        from analytics_platform.lib.warehouses.external import partition_folder, validated_rows
-
-        targets = {}
-        for local_file in local_files:
-            key = local_file.landing_object.key
-            try:
-                # A file outside the declared dt=/hh= layout cannot be read in place.
-                partition_folder(dataset, local_file.landing_object.bucket, _root_prefix(dataset, key), key)
-            except ValueError as error:
-                raise MalformedFile(str(error)) from error
-            targets[local_file] = self._lake_path(dataset, key)
-        rows_by_key = validated_rows(dataset, local_files)  # the same whole-file check on every engine
-        for local_file, target in targets.items():  # all valid: mirror them (write, then rename)
-            # Written outside the dataset folder first: the view's glob never sees a partial file.
-            partial = self._lake_dir / ".incoming" / f"{uuid.uuid4().hex}-{target.name}"
-            partial.parent.mkdir(parents=True, exist_ok=True)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(local_file.path, partial)
-            os.replace(partial, target)
+        rows_by_key = mirror_into_lake(dataset, local_files, self._lake_dir)  # validated, then mirrored
         self._create_external_view(dataset)
         return rows_by_key
-
-    def _lake_folder(self, dataset: Dataset) -> Path:
-        return self._lake_dir / dataset.domain / dataset.name
-
-    def _lake_path(self, dataset: Dataset, key: str) -> Path:
-        """The mirror of a landed key: its path below the dataset folder, kept (`dt=.../hh=...`)."""
-        match = re.search(_dataset_folder_pattern(dataset), key)
-        if match is None or not match.group(1):
-            raise ValueError(f"{key} is not under the folder of dataset {dataset.qualified_name}")
-        return self._lake_folder(dataset).joinpath(*match.group(1).split("/"))
 
     def _create_external_view(self, dataset: Dataset) -> None:
         """The raw relation of an external dataset: a view over its mirrored files, typed as
@@ -260,7 +231,7 @@ class DuckDBLoader(WarehouseLoader):
         each registration; before the first file, an empty view of the same columns."""
         con = self._connection
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset.raw_schema}")
-        folder = self._lake_folder(dataset)
+        folder = lake_folder(self._lake_dir, dataset)
         partitions = [f"files.{sql_identifier(name)}" for name in dataset.partition_columns]
         has_files = folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
         if not has_files:
@@ -287,7 +258,7 @@ class DuckDBLoader(WarehouseLoader):
         columns = [f"files.{sql_identifier(c.name)}" for c in dataset.columns] + partitions
         mirrored_path = (
             f"{sql_literal(folder.as_posix() + '/')} || "
-            f"regexp_extract(s3_key, {sql_literal(_dataset_folder_pattern(dataset))}, 1)"
+            f"regexp_extract(s3_key, {sql_literal(dataset_folder_pattern(dataset))}, 1)"
         )
         con.execute(
             f"""CREATE OR REPLACE VIEW {dataset.raw_table} AS
@@ -299,20 +270,6 @@ class DuckDBLoader(WarehouseLoader):
                     WHERE dataset = {sql_literal(dataset.qualified_name)} AND superseded_at IS NULL
                 ) AS ledger ON files.filename = ledger.mirrored_path"""
         )
-
-
-def _root_prefix(dataset: Dataset, key: str) -> str:
-    """The landing root a key of the dataset lies under (`landing/` for `landing/game/events/...`)."""
-    match = re.search(_dataset_folder_pattern(dataset), key)
-    if match is None:
-        raise MalformedFile(f"{key} is not under the folder of dataset {dataset.qualified_name}")
-    return key[: match.start() + (1 if key[match.start()] == "/" else 0)]
-
-
-def _dataset_folder_pattern(dataset: Dataset) -> str:
-    """A regular expression (Python and DuckDB's RE2 alike) whose group 1 is a key's path below
-    the dataset's folder (`<prefix><domain>/<dataset>/`)."""
-    return f"(?:^|/){re.escape(dataset.domain)}/{re.escape(dataset.name)}/(.*)$"
 
 
 def _file_fields(dataset: Dataset, landing_object: LandingObject) -> list:

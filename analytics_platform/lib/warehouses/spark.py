@@ -21,6 +21,12 @@ Exactly once without transactions: parquet tables have none (Delta on Databricks
 The bookkeeping tables (base.bookkeeping_ddl) are small: appended to, or rewritten whole when a
 row changes (a re-delivery supersedes a ledger row, a deferral is counted or cleared).
 
+External datasets (the game events, docs/GAME.md) are not copied: each file is validated whole
+and mirrored into a local lake folder (`<warehouse dir>/lake`, as DuckDB mirrors them:
+external.mirror_into_lake), and Databricks' DDL (databricks.external_table_ddl, add_partition_sql)
+runs over that folder: an external JSON table partitioned by its hive folders, a partition added
+as a folder arrives, and the view joined with the ledger that dbt's source reads.
+
 One JVM at a time may open the embedded (Derby) metastore. The loader joins a Spark session this
 process already has (the tests share one with in-process dbt); otherwise it starts its own and,
 on close, stops it and its JVM, so the dbt process that runs next can open the metastore.
@@ -47,7 +53,14 @@ from analytics_platform.lib.warehouses.base import (
     as_utc_naive,
     bookkeeping_ddl,
 )
+from analytics_platform.lib.warehouses.databricks import add_partition_sql, external_table_ddl
 from analytics_platform.lib.warehouses.duckdb import typed_file_select_sql
+from analytics_platform.lib.warehouses.external import (
+    lake_table,
+    landing_root_prefix,
+    mirror_into_lake,
+    new_partition_folders,
+)
 from analytics_platform.lib.warehouses.files import (
     DUCKDB_DATA_ERRORS,
     LocalFile,
@@ -167,9 +180,14 @@ class _Changes:
 class SparkLoader(WarehouseLoader):
     data_errors = DUCKDB_DATA_ERRORS
 
-    def __init__(self, warehouse_dir: Path | str):
+    def __init__(self, warehouse_dir: Path | str, landing_prefix: str = "landing/"):
         super().__init__()
         self._spark, self._owns_session = open_spark_session(warehouse_dir)
+        # External datasets' files, mirrored beside the tables; Spark names them file:/<path>.
+        self._lake_dir = Path(warehouse_dir).resolve() / "lake"
+        self._lake_root = f"file:{self._lake_dir.as_posix()}/"
+        self._landing_prefix = landing_prefix
+        self._partitions_added: set[tuple[str, tuple[str, ...]]] = set()
         for statement in bookkeeping_ddl("STRING", table_clause="USING parquet"):
             self._spark.sql(statement)
         # The bookkeeping tables, one row per file version: small, and this loader is their only
@@ -184,7 +202,10 @@ class SparkLoader(WarehouseLoader):
 
     @classmethod
     def from_config(cls, config: WarehouseConfig) -> SparkLoader:
-        return cls(config.spark_warehouse_dir)
+        from analytics_platform.settings import load_settings
+
+        landing_prefix = getattr(config, "landing_prefix", None) or load_settings().landing_prefix
+        return cls(config.spark_warehouse_dir, landing_prefix)
 
     def close(self) -> None:
         if self._owns_session:
@@ -194,6 +215,10 @@ class SparkLoader(WarehouseLoader):
         return [tuple(row) for row in self._spark.sql(sql).collect()]
 
     def _create_raw_table(self, dataset: Dataset) -> None:
+        if dataset.external:
+            for statement in external_table_ddl(dataset, "", self._landing_prefix, self._lake_root):
+                self._spark.sql(statement)
+            return
         columns = [(c.name, spark_type(c.data_type)) for c in dataset.columns]
         columns += [(name, spark_type(sql_type)) for name, sql_type, _ in LOAD_COLUMNS]
         ddl = ", ".join(f"{spark_identifier(name)} {sql_type}" for name, sql_type in columns)
@@ -335,7 +360,8 @@ class SparkLoader(WarehouseLoader):
         }
         if not previous:
             return  # the common case: first versions only
-        self._open.superseded.setdefault(dataset.raw_table, set()).update(previous)
+        if not dataset.external:  # an external dataset's new version overwrites its mirrored file
+            self._open.superseded.setdefault(dataset.raw_table, set()).update(previous)
         self._open.supersede_at.update({key: at for key in previous})
 
     def _record_in_ledger(
@@ -381,6 +407,21 @@ class SparkLoader(WarehouseLoader):
                 if count:  # a file without rows writes no partition
                     changes.written_keys.setdefault(dataset.raw_table, set()).add(local_file.landing_object.key)
                 rows[local_file.landing_object.key] = count
+        return rows
+
+    def _register_external_files(
+        self, dataset: Dataset, local_files: list[LocalFile], loaded_at: datetime
+    ) -> dict[str, int]:
+        rows = mirror_into_lake(dataset, local_files, self._lake_dir)  # validated whole, then mirrored
+        root = landing_root_prefix(dataset, local_files[0].landing_object.key)
+        if root != self._landing_prefix:  # keys under another landing root: the view's join uses it
+            self._landing_prefix = root
+            self._create_raw_table(dataset)
+        added = self._partitions_added
+        for folder in new_partition_folders(dataset, "", root, local_files, added, self._lake_root):
+            self._spark.sql(add_partition_sql(dataset, folder))
+        # Spark caches a table's file listing: a new or replaced file is read after a refresh.
+        self._spark.catalog.refreshTable(lake_table(dataset))
         return rows
 
 

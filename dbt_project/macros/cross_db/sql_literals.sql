@@ -43,3 +43,17 @@
 {% macro spark__long_text_type() -%}
     {{ return('string') }}
 {%- endmacro %}
+
+{#- The type of short text in casts: `varchar` (Spark / Databricks: `string`; Spark SQL's varchar
+    requires a length). -#}
+{% macro text_type() -%}
+    {{ return(adapter.dispatch('text_type', 'analytics_platform')()) }}
+{%- endmacro %}
+
+{% macro default__text_type() -%}
+    {{ return('varchar') }}
+{%- endmacro %}
+
+{% macro spark__text_type() -%}
+    {{ return('string') }}
+{%- endmacro %}

@@ -23,11 +23,12 @@
 -#}
 {% macro bronze_game_events_sql(raw_filter=none) -%}
     {%- set event_type = 'lower(trim(event_type))' -%}
+    {%- set text = text_type() -%}
     {%- set fields = [
-        ('player_id', 'varchar'), ('session_id', 'varchar'), ('country', 'varchar'),
-        ('platform', 'varchar'), ('level_id', 'varchar'), ('transaction_id', 'varchar'),
-        ('item_id', 'varchar'), ('amount', 'decimal(18,2)'), ('currency', 'varchar'),
-        ('user_rating', 'integer'), ('report_reason', 'varchar'),
+        ('player_id', text), ('session_id', text), ('country', text),
+        ('platform', text), ('level_id', text), ('transaction_id', text),
+        ('item_id', text), ('amount', 'decimal(18,2)'), ('currency', text),
+        ('user_rating', 'integer'), ('report_reason', text),
     ] -%}
     {%- set cleaned = [
         ('event_id', 'trim(event_id)'),
