@@ -31,7 +31,7 @@ from analytics_platform.lib.backfill_window import (
 from analytics_platform.local.dagster_yaml import DAGSTER_YAML
 from analytics_platform.settings import WAREHOUSE_POOL, Settings
 
-from .helpers import REPO_ROOT, BuiltPlatform, read_rows
+from .helpers import REPO_ROOT, BuiltPlatform, landed_game_events, read_rows
 
 FACTS = {dg.AssetKey("silver_orders"), dg.AssetKey("silver_reviews")}
 
@@ -231,21 +231,54 @@ def test_a_date_range_is_backfilled_from_the_cli_in_one_run_and_one_dbt_invocati
     rewritten = {order_id for order_id, stamp in stamps_after.items() if stamp != stamps_before[order_id]}
     expected = orders_in_window(platform.files, date(2026, 10, 2), date(2026, 10, 4))
     assert len(expected) > 50 and rewritten == expected
-    # One dbt invocation, with the half-open window of the two days.
+    assert_one_backfill_run_and_dbt_invocation(
+        settings, ("2026-10-02 00:00", "2026-10-04 00:00"), ("2026-10-02 00:00:00", "2026-10-04 00:00:00")
+    )
+
+
+def assert_one_backfill_run_and_dbt_invocation(settings, config_window, dbt_window) -> None:
+    """The backfill was one run of one step in the instance the UI serves, and one dbt build."""
     [(command, variables, status)] = query(
         settings,
         "SELECT command, vars, status FROM audit.dbt_invocations "
-        "WHERE vars LIKE '%\"window_start\": \"2026-10-02 00:00:00\"%' ORDER BY started_at",
+        f"WHERE vars LIKE '%\"window_start\": \"{dbt_window[0]}\"%' ORDER BY started_at",
     )
     assert (command, status) == ("build", "success")
-    assert json.loads(variables) == {"window_start": "2026-10-02 00:00:00", "window_end": "2026-10-04 00:00:00"}
-    # One run in the instance the UI serves (DAGSTER_HOME), of one step.
+    assert json.loads(variables) == {"window_start": dbt_window[0], "window_end": dbt_window[1]}
+    expected_config = {"window_start": config_window[0], "window_end": config_window[1]}
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        [run] = [r for r in instance.get_runs() if r.job_name == "dbt_incremental_daily"]
+        [run] = [
+            r for r in instance.get_runs() if r.job_name == "dbt_incremental_daily"
+            and r.run_config["ops"]["dbt_models"]["config"] == expected_config
+        ]
         assert run.status == dg.DagsterRunStatus.SUCCESS
-        assert run.run_config["ops"]["dbt_models"]["config"] == {
-            "window_start": "2026-10-02 00:00", "window_end": "2026-10-04 00:00"}
         assert step_keys(instance, run.run_id) == ["dbt_models"]
+
+
+def test_an_hour_range_of_the_game_facts_is_backfilled_in_one_dbt_invocation(platform):
+    """Hour precision: the hourly game fact rewrites exactly the events of the window's hours."""
+    settings = platform.settings
+    start, end = datetime(2026, 10, 1, 5, tzinfo=timezone.utc), datetime(2026, 10, 1, 8, tzinfo=timezone.utc)
+    table = "silver.silver_game_events"
+    before = query(settings, f"SELECT * EXCLUDE (_dbt_run_at) FROM {table} ORDER BY ALL")
+    stamps_before = dict(query(settings, f"SELECT event_id, _dbt_run_at FROM {table}"))
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        con.execute(f"DELETE FROM {table} WHERE event_hour >= ? AND event_hour < ?",
+                    [start.replace(tzinfo=None), end.replace(tzinfo=None)])
+
+    run_cli(settings, "analytics-platform", "backfill", "--start", "2026-10-01 05:00", "--end", "2026-10-01 08:00")
+
+    assert query(settings, f"SELECT * EXCLUDE (_dbt_run_at) FROM {table} ORDER BY ALL") == before
+    stamps_after = dict(query(settings, f"SELECT event_id, _dbt_run_at FROM {table}"))
+    rewritten = {event_id for event_id, stamp in stamps_after.items() if stamp != stamps_before[event_id]}
+    expected = {  # from the landed files: every event (any type) whose time is in the window
+        event["event_id"] for _, event in landed_game_events(platform.files)
+        if start.timestamp() <= event["event_timestamp"] < end.timestamp()
+    }
+    assert len(expected) > 20 and rewritten == expected
+    assert_one_backfill_run_and_dbt_invocation(
+        settings, ("2026-10-01 05:00", "2026-10-01 08:00"), ("2026-10-01 05:00:00", "2026-10-01 08:00:00")
+    )
 
 
 PLANTED = "planted/duplicate.csv"

@@ -294,8 +294,13 @@ def main(argv: list[str] | None = None) -> int:
             [request] = evaluated.run_requests
             payload["new_files"] = int(request.tags.get(FILES_ANNOUNCED_TAG, 0))
             payload["selected_assets"] = len(request.asset_selection or [])
-            job = defs.get_job_def(request.job_name or TARGET_JOB)
-            run_kwargs = {"asset_selection": request.asset_selection, "tags": request.tags}
+            # As the daemon launches it: the request's assets and its checks (the source
+            # freshness checks are not among them).
+            job = defs.get_job_def(request.job_name or TARGET_JOB).get_subset(
+                asset_selection=set(request.asset_selection or []),
+                asset_check_selection=set(request.asset_check_keys or []),
+            )
+            run_kwargs = {"tags": request.tags}
 
     if job is not None and run_kwargs is not None:
         payload.update(execute(job, instance, target_root, dbt, memory, **run_kwargs))
