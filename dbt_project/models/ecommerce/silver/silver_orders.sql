@@ -73,7 +73,8 @@ select
     case when orders.status = 'cancelled' then true else false end as is_cancelled,
     orders._loaded_at,
     orders._source_key,
-    -- this invocation's stamp: its tests check the rows it wrote (macros/incremental/test_scope.sql)
+    -- this invocation's stamp: its tests check the rows it wrote
+    -- (macros/incremental/test_scope.sql)
     {{ dbt_run_at() }} as _dbt_run_at{% for column in passthrough %},
     orders.{{ column }}{% endfor %}
 from orders

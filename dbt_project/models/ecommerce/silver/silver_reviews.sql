@@ -57,7 +57,8 @@ select
     reviews.review_text,
     reviews._loaded_at,
     reviews._source_key,
-    -- this invocation's stamp: its tests check the rows it wrote (macros/incremental/test_scope.sql)
+    -- this invocation's stamp: its tests check the rows it wrote
+    -- (macros/incremental/test_scope.sql)
     {{ dbt_run_at() }} as _dbt_run_at{% for column in passthrough %},
     reviews.{{ column }}{% endfor %}
 from reviews

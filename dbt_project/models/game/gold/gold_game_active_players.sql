@@ -3,7 +3,9 @@
 -- (MAU). Gap-free from the first to the last day with events.
 with player_days as (
 
-    select distinct event_date as activity_date, player_id
+    select distinct
+        event_date as activity_date,
+        player_id
     from {{ ref('silver_game_events') }}
     where is_known_event_type and player_id is not null
 
@@ -20,9 +22,12 @@ days as (
 
 select
     days.date_day as activity_date,
-    cast(count(distinct case when player_days.activity_date = days.date_day then player_days.player_id end) as bigint) as dau,
     cast(count(distinct case
-        when player_days.activity_date > {{ add_days('days.date_day', -7) }} then player_days.player_id
+        when player_days.activity_date = days.date_day then player_days.player_id
+    end) as bigint) as dau,
+    cast(count(distinct case
+        when player_days.activity_date > {{ add_days('days.date_day', -7) }}
+            then player_days.player_id
     end) as bigint) as wau,
     cast(count(distinct player_days.player_id) as bigint) as mau
 from days

@@ -3,7 +3,7 @@
 select
     event_date as purchase_date,
     currency,
-    cast(count(*) as bigint) as transactions,
+    cast(count(*) as bigint) as transactions,  -- noqa: RF04
     cast(count(distinct player_id) as bigint) as paying_players,
     {{ round_money('sum(amount)') }} as revenue
 from {{ ref('silver_game_events') }}

@@ -14,7 +14,9 @@
 ) }}
 
 with
-{{ incremental_scope_ctes(source('game', 'events'), game_event_time(), 'event_id', 'event_hour', grain='hour') }}
+{{ incremental_scope_ctes(
+    source('game', 'events'), game_event_time(), 'event_id', 'event_hour', grain='hour'
+) }}
 
 events as (
 
@@ -57,6 +59,7 @@ select
     is_known_event_type,
     _loaded_at,
     _source_key,
-    -- this invocation's stamp: its tests check the rows it wrote (macros/incremental/test_scope.sql)
+    -- this invocation's stamp: its tests check the rows it wrote
+    -- (macros/incremental/test_scope.sql)
     {{ dbt_run_at() }} as _dbt_run_at
 from events

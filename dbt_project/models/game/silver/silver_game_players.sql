@@ -48,5 +48,5 @@ select
     end as spender_tier
 from activity
 inner join ranked
-    on ranked.player_id = activity.player_id
+    on activity.player_id = ranked.player_id
     and ranked.recency = 1
