@@ -21,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from analytics_platform.local.console import stop_process_group
 from analytics_platform.local.dagster_yaml import DAGSTER_YAML
 from analytics_platform.settings import WAREHOUSE_POOL
 
@@ -74,14 +75,7 @@ class Daemons:
 
     def stop_all(self) -> None:
         for process in self.processes:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
+            stop_process_group(process, grace_seconds=30)
 
 
 @pytest.fixture

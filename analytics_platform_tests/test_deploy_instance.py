@@ -27,6 +27,7 @@ import pytest
 from dagster._core.scheduler.instigation import InstigatorType, ScheduleInstigatorData
 
 from analytics_platform.defs.landing.resources import build_s3_resource
+from analytics_platform.local.console import stop_process_group
 from analytics_platform.local.instance import process_is_alive
 from analytics_platform.local.sample_data import generate_landing_files, upload_landing_files
 from analytics_platform.settings import DBT_VARIABLES, load_settings
@@ -83,14 +84,7 @@ class Deployment:
 
     def stop_all(self) -> None:
         for process in self.processes.values():
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=20)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=20)
+            stop_process_group(process, grace_seconds=20)
         self.instance.dispose()
 
     def graphql(self, query: str, **variables) -> dict:

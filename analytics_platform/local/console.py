@@ -22,13 +22,9 @@ def run_process_group(command: list[str], env: dict[str, str]) -> int:
     processes it started, which share the group), SIGKILL what is left after
     STOP_GRACE_SECONDS. `dagster dev` alone waits up to a minute for its children."""
     import signal
-    import time
 
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True)
-    stopping = []
-
-    def stop(signum, _frame):
-        stopping.append(signum)
+    def stop(_signum, _frame):
         raise KeyboardInterrupt
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -40,17 +36,20 @@ def run_process_group(command: list[str], env: dict[str, str]) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        _stop_group(process, time)
+        stop_process_group(process)
 
 
-def _stop_group(process: subprocess.Popen, time) -> None:
+def stop_process_group(process: subprocess.Popen, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM `process`'s whole group, SIGKILL what is left after `grace_seconds` (also used
+    by the tests that start `dagster-daemon` / `dagster-webserver` in groups of their own)."""
     import signal
+    import time
 
     try:
         os.killpg(process.pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    deadline = time.monotonic() + grace_seconds
     while time.monotonic() < deadline:
         try:
             os.killpg(process.pid, 0)
