@@ -195,15 +195,15 @@ def test_the_landing_run_is_the_ingestion_step_and_one_dbt_build(platform):
     assert orders == bronze
 
 
-def orders_in_window(files: list, start: date, end: date) -> set[str]:
-    """order_ids whose event day is in [start, end), from the landed files (a later delivery of
-    an order replaces an earlier one, as the loader's ledger order does)."""
+def keys_in_window(files: list, start: date, end: date, dataset: str = "orders", key: str = "order_id") -> set[str]:
+    """The keys (order_ids, or review_ids) whose event day is in [start, end), from the landed
+    files (a later delivery of a key replaces an earlier one, as the loader's ledger order does)."""
     latest = {}
     for landing_file in files:
-        if (landing_file.domain, landing_file.dataset) != ("ecommerce", "orders") or landing_file.malformed:
+        if (landing_file.domain, landing_file.dataset) != ("ecommerce", dataset) or landing_file.malformed:
             continue
         for row in read_rows(landing_file):
-            latest[str(row["order_id"]).strip()] = row
+            latest[str(row[key]).strip()] = row
     return {
         order_id for order_id, row in latest.items()
         if start <= datetime.fromisoformat(str(row["created_at"])).date() < end
@@ -229,7 +229,7 @@ def test_a_date_range_is_backfilled_from_the_cli_in_one_run_and_one_dbt_invocati
     # Exactly the window's orders were written (their stamp is new), as the landed files say.
     stamps_after = dict(query(settings, "SELECT order_id, _dbt_run_at FROM silver.silver_orders"))
     rewritten = {order_id for order_id, stamp in stamps_after.items() if stamp != stamps_before[order_id]}
-    expected = orders_in_window(platform.files, date(2026, 10, 2), date(2026, 10, 4))
+    expected = keys_in_window(platform.files, date(2026, 10, 2), date(2026, 10, 4))
     assert len(expected) > 50 and rewritten == expected
     assert_one_backfill_run_and_dbt_invocation(
         settings, ("2026-10-02 00:00", "2026-10-04 00:00"), ("2026-10-02 00:00:00", "2026-10-04 00:00:00")
@@ -256,12 +256,19 @@ def assert_one_backfill_run_and_dbt_invocation(settings, config_window, dbt_wind
 
 
 def test_an_hour_range_of_the_game_facts_is_backfilled_in_one_dbt_invocation(platform):
-    """Hour precision: the hourly game fact rewrites exactly the events of the window's hours."""
+    """Hour precision: the hourly game fact rewrites exactly the events of the window's hours;
+    the daily facts, which replace whole days, rewrite the whole day those hours fall in and
+    keep every row of it."""
     settings = platform.settings
     start, end = datetime(2026, 10, 1, 5, tzinfo=timezone.utc), datetime(2026, 10, 1, 8, tzinfo=timezone.utc)
     table = "silver.silver_game_events"
     before = query(settings, f"SELECT * EXCLUDE (_dbt_run_at) FROM {table} ORDER BY ALL")
     stamps_before = dict(query(settings, f"SELECT event_id, _dbt_run_at FROM {table}"))
+    daily_before = {
+        daily: query(settings, f"SELECT * EXCLUDE (_dbt_run_at) FROM silver.{daily} ORDER BY ALL")
+        for daily in ("silver_orders", "silver_reviews")
+    }
+    review_stamps_before = dict(query(settings, "SELECT review_id, _dbt_run_at FROM silver.silver_reviews"))
     with duckdb.connect(str(settings.duckdb_path)) as con:
         con.execute(f"DELETE FROM {table} WHERE event_hour >= ? AND event_hour < ?",
                     [start.replace(tzinfo=None), end.replace(tzinfo=None)])
@@ -276,6 +283,14 @@ def test_an_hour_range_of_the_game_facts_is_backfilled_in_one_dbt_invocation(pla
         if start.timestamp() <= event["event_timestamp"] < end.timestamp()
     }
     assert len(expected) > 20 and rewritten == expected
+    for daily, rows in daily_before.items():
+        assert query(settings, f"SELECT * EXCLUDE (_dbt_run_at) FROM silver.{daily} ORDER BY ALL") == rows, daily
+    # silver_reviews replaces whole days (delete+insert on review_date): all of 2026-10-01.
+    review_stamps_after = dict(query(settings, "SELECT review_id, _dbt_run_at FROM silver.silver_reviews"))
+    reviews_rewritten = {r for r, stamp in review_stamps_after.items() if stamp != review_stamps_before[r]}
+    assert reviews_rewritten == keys_in_window(
+        platform.files, date(2026, 10, 1), date(2026, 10, 2), dataset="reviews", key="review_id"
+    )
     assert_one_backfill_run_and_dbt_invocation(
         settings, ("2026-10-01 05:00", "2026-10-01 08:00"), ("2026-10-01 05:00:00", "2026-10-01 08:00:00")
     )

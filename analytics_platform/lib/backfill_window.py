@@ -1,10 +1,11 @@
 """The event-time window of a backfill: run config of the dbt step, passed to dbt as vars.
 
 A run of the dbt assets may carry `window_start` / `window_end` (half-open [start, end), UTC,
-'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM'): the incremental facts then rewrite exactly the rows whose
-event time is in the window (dbt_project/macros/incremental/window.sql), in the run's one dbt
-invocation. Without a window a run is the ordinary incremental catch-up. Days suit the daily
-facts; hours suit hourly facts (a day is 24 hours, so the same window serves both).
+'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM'): each incremental fact then rewrites the whole periods of
+its grain that the window touches (dbt_project/macros/incremental/scope.sql), in the run's one dbt
+invocation: the hourly game facts the window's hours, the daily facts the whole days those hours
+fall in (they replace a day at a time, so rewriting part of a day would drop the rest of it).
+Without a window a run is the ordinary incremental catch-up.
 
 The UI launchpad shows the two fields (ops > dbt_models > config); `analytics-platform backfill`
 and the daily schedule fill them in.

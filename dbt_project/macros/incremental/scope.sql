@@ -5,8 +5,9 @@
     Three cases, decided by the run, not the model:
 
     1. A backfill window is set (`--vars '{window_start: ..., window_end: ...}'`, which the
-       Dagster dbt step passes from its run config; half-open [window_start, window_end), UTC): exactly the
-       rows whose event time is in the window. A backfill of a date range is one such run.
+       Dagster dbt step passes from its run config; half-open [window_start, window_end), UTC): the
+       rows of every period (day, or hour for grain='hour') the window touches, since the table
+       replaces whole periods. A backfill of a date range is one such run.
     2. Incremental run without a window (the sensor / main job, `dbt build`): whole event days
        are recomputed, namely
          - the last `incremental_lookback_days` days up to the newest day already in the table
@@ -104,8 +105,12 @@ scope_keys as (
 {% macro incremental_scope_filter(event_time, day_column, grain='day') -%}
     {%- set window = partition_window() -%}
     {%- if window is not none -%}
-        {{ event_time }} >= cast('{{ window.start }}' as timestamp)
-        and {{ event_time }} < cast('{{ window.end }}' as timestamp)
+        {#- Whole periods: a table keyed on its day (delete+insert, insert_overwrite) replaces
+            every day the run writes, so a window of a few hours rewrites those hours' whole
+            days, never the window's rows alone (which would drop the rest of each day). -#}
+        {{ scope_period_start(event_time, grain) }}
+            >= {{ scope_period_start("cast('" ~ window.start ~ "' as timestamp)", grain) }}
+        and {{ scope_period_start(event_time, grain) }} < cast('{{ window.end }}' as timestamp)
     {%- elif incremental_run() and grain == 'hour' -%}
         {%- set lookback_hours = setting('incremental_lookback_hours') | int -%}
         (
@@ -126,6 +131,15 @@ scope_keys as (
         )
     {%- else -%}
         1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The start of the period an event time falls in, as a TIMESTAMP (compared with a window's bounds). -#}
+{% macro scope_period_start(event_time, grain='day') -%}
+    {%- if grain == 'day' -%}
+        cast({{ scope_period(event_time, grain) }} as timestamp)
+    {%- else -%}
+        {{ scope_period(event_time, grain) }}
     {%- endif -%}
 {%- endmacro %}
 
