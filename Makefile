@@ -35,8 +35,11 @@ S3_PORT ?= 4566
 dev: $(MANIFEST)
 	$(BIN)/analytics-platform dev --port $(PORT) --s3-port $(S3_PORT)
 
+# Two workers for the two cores (pytest-xdist; conftest.py keeps the tests of an expensive shared
+# fixture on one worker): `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= 2
 test: $(MANIFEST)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Slim CI of a pull request: builds and tests only the dbt nodes it changed and their children, in
 # its own schemas (ANALYTICS_BRANCH=<PR>, e.g. pr_123_silver), deferring everything else to

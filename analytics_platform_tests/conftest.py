@@ -31,6 +31,52 @@ from .helpers import (
     prepared_manifest,
 )
 
+# --- two workers (`make test`: pytest-xdist, -n 2) ------------------------------------------------
+
+# Session fixtures too expensive to build on each worker, and the modules that use them: each
+# group runs on one worker, so its fixture is built once per run. Every other module is a group
+# of its own (its module fixtures are built once); a PostgreSQL or S3 server is cheap enough for
+# each worker to start its own. Heaviest group first, so the other worker takes the rest.
+SHARED_FIXTURE_MODULES = {
+    "built_platform": ("test_dbt_dagster.py", "test_end_to_end.py", "test_spark.py"),
+    "prepared_image": ("test_deploy_image.py", "test_deploy_instance.py"),
+    "offline_compiled": ("test_databricks.py", "test_dbt_project.py", "test_external_tables.py", "test_redshift.py"),
+}
+MODULE_GROUP = {module: group for group, modules in SHARED_FIXTURE_MODULES.items() for module in modules}
+
+
+def _module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scope scheduler with our groups as scopes. (Its `xdist_group` marks do not reach
+    the scheduler under pytest 9: xdist 3.8 renames `item._nodeid`, which pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = _module_of(nodeid)
+            return MODULE_GROUP.get(module, module)
+
+    config.option.loadscopereorder = False  # keep the order pytest_collection_modifyitems gives
+    return SharedFixtureScheduling(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The shared groups first (heaviest first), each module's tests in their order; and a
+    module that uses a shared fixture without being listed above is an error, not a second build."""
+    for item in items:
+        for fixture, modules in SHARED_FIXTURE_MODULES.items():
+            if fixture in item.fixturenames and _module_of(item.nodeid) not in modules:
+                raise pytest.UsageError(
+                    f"{item.nodeid} uses the session fixture {fixture}: add its module to "
+                    f"SHARED_FIXTURE_MODULES[{fixture!r}] in conftest.py (one build per run)"
+                )
+    rank = {group: index for index, group in enumerate(SHARED_FIXTURE_MODULES)}
+    items.sort(key=lambda item: rank.get(MODULE_GROUP.get(_module_of(item.nodeid)), len(rank)))
+
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> str:

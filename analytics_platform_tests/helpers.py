@@ -102,14 +102,21 @@ def make_settings(directory: Path, s3_endpoint: str) -> Settings:
 
 @functools.cache
 def prepared_manifest() -> Path:
-    """dbt parse once per session: it needs no warehouse, so every test can share it."""
+    """dbt parse once per session: it needs no warehouse, so every test can share it. Workers
+    (pytest-xdist) parse one at a time: they share dbt_project/target."""
+    import fcntl
+
     from analytics_platform.lib.dbt_project import prepare_manifest
 
-    with pytest.MonkeyPatch.context() as patch:
+    settings = load_settings()
+    lock_path = settings.dbt_project_dir / "target" / ".parse.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock, pytest.MonkeyPatch.context() as patch:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         # prepare_manifest exports the dbt variables; keep them from leaking into other tests.
         for name in DBT_VARIABLES:
             patch.delenv(name, raising=False)
-        return prepare_manifest(load_settings())
+        return prepare_manifest(settings)
 
 
 @functools.cache

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import textwrap
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -83,17 +85,38 @@ def test_settings_follow_the_documented_precedence(environment, cli_vars, lookba
     assert orphan_test["config"]["error_if"] == orphan_error_if
 
 
-def test_a_partition_window_reads_exactly_its_half_open_range(tmp_path):
-    window = {"window_start": "2026-10-02 00:00:00", "window_end": "2026-10-04 00:00:00"}
+WINDOW_FILTER = re.compile(r"cast\(cast\(created_at as date\) as timestamp\)\s+>=.*?< cast\('[^']+' as timestamp\)", re.DOTALL)
+
+
+@pytest.mark.parametrize(
+    ("window_start", "window_end", "first_day", "last_day"),
+    [
+        ("2026-10-02 00:00:00", "2026-10-04 00:00:00", "2026-10-02", "2026-10-03"),  # days, half-open
+        ("2026-10-02 05:00:00", "2026-10-02 08:00:00", "2026-10-02", "2026-10-02"),  # hours: their whole day
+    ],
+)
+def test_a_backfill_window_reads_the_whole_days_it_touches(tmp_path, window_start, window_end, first_day, last_day):
+    """A daily fact replaces whole days (silver_reviews: delete+insert on the day), so its window
+    filter selects every row of each day the window touches: evaluated here on DuckDB."""
+    window = {"window_start": window_start, "window_end": window_end}
     run_dbt(
         ["--no-populate-cache", "compile", "--no-introspect", "--select", "silver_orders", "--vars", json.dumps(window)],
         target_path=tmp_path,
     )
     sql = compiled_sql(tmp_path, "models/ecommerce/silver/silver_orders.sql")
-    assert "created_at >= cast('2026-10-02 00:00:00' as timestamp)" in sql
-    assert "created_at < cast('2026-10-04 00:00:00' as timestamp)" in sql
     assert "not exists" not in sql  # the window replaces the incremental lookback entirely
+    predicate = WINDOW_FILTER.search(sql).group(0)
+    probes = [datetime(2026, 10, day, hour, minute) for day in (1, 2, 3, 4, 5) for hour, minute in ((0, 0), (23, 59))]
+    with duckdb.connect() as con:
+        selected = con.execute(
+            f"SELECT created_at FROM unnest(?::TIMESTAMP[]) AS probes(created_at) WHERE {predicate} ORDER BY 1",
+            [probes],
+        ).fetchall()
+    first, last = date.fromisoformat(first_day), date.fromisoformat(last_day)
+    assert [ts for (ts,) in selected] == [ts for ts in probes if first <= ts.date() <= last]
 
+
+def test_a_window_needs_both_bounds(tmp_path):
     refused = run_dbt(
         ["--no-populate-cache", "compile", "--no-introspect", "--select", "silver_orders",
          "--vars", json.dumps({"window_start": "2026-10-02 00:00:00"})],
