@@ -147,6 +147,7 @@ def landing_run_requests(
     asset_graph = context.repository_def.asset_graph
     if new_by_dataset:
         selection = _built_after([d for d, _ in new_by_dataset.values()])
+        selection = selection | _never_materialized_parents(context.instance, selection, asset_graph)
         digest = hashlib.sha256(
             "\n".join(
                 sorted(f"{o.key}@{o.etag}" for _, objs in new_by_dataset.values() for o in objs)
@@ -185,6 +186,21 @@ def _built_after(datasets: Sequence[Dataset]) -> dg.AssetSelection:
     downstream = dg.AssetSelection.assets(*(d.asset_key for d in datasets)).downstream()
     seeds = downstream.upstream() & dg.AssetSelection.tag("materialized", "seed")
     return (downstream | seeds).materializable()
+
+
+def _never_materialized_parents(
+    instance: dg.DagsterInstance, selection: dg.AssetSelection, asset_graph
+) -> dg.AssetSelection:
+    """The parents of `selection` that were never materialized: on a fresh warehouse, the raw
+    tables and models of the datasets that have not landed yet (e.g. TICKIT's sales before its
+    events). Built in the same run (a raw table with no files is created empty), so the first
+    files of one dataset never fail their run for want of another dataset's tables. One event-log
+    query, only on ticks that request a run."""
+    parents = (selection.upstream() - selection).materializable().resolve(asset_graph)
+    if not parents:
+        return dg.AssetSelection.assets()
+    latest = instance.get_latest_materialization_events(list(parents))
+    return dg.AssetSelection.assets(*(key for key in parents if latest.get(key) is None))
 
 
 def _deferred_files_due(
