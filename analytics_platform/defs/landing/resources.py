@@ -20,6 +20,7 @@ class WarehouseResource(dg.ConfigurableResource):
     duckdb_path: str = ""
     lake_dir: str = ""  # DuckDB: where external datasets are mirrored (settings: ANALYTICS_LAKE_DIR)
     spark_warehouse_dir: str = ""  # Spark: tables and metastore folder (ANALYTICS_SPARK_WAREHOUSE_DIR)
+    landing_prefix: str = "landing/"  # Spark: the landing root its external tables' view joins on
     # PostgreSQL and Redshift: where to connect. Passwords are not resource config (the UI shows
     # it): the loaders read POSTGRES_PASSWORD / REDSHIFT_PASSWORD from the environment.
     postgres_host: str = "localhost"
@@ -40,6 +41,7 @@ class WarehouseResource(dg.ConfigurableResource):
             duckdb_path=str(settings.duckdb_path),
             lake_dir=str(settings.lake_dir),
             spark_warehouse_dir=str(settings.spark_warehouse_dir),
+            landing_prefix=settings.landing_prefix,
             postgres_host=settings.postgres_host,
             postgres_port=settings.postgres_port,
             postgres_user=settings.postgres_user,

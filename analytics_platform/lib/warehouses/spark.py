@@ -202,10 +202,7 @@ class SparkLoader(WarehouseLoader):
 
     @classmethod
     def from_config(cls, config: WarehouseConfig) -> SparkLoader:
-        from analytics_platform.settings import load_settings
-
-        landing_prefix = getattr(config, "landing_prefix", None) or load_settings().landing_prefix
-        return cls(config.spark_warehouse_dir, landing_prefix)
+        return cls(config.spark_warehouse_dir, config.landing_prefix)
 
     def close(self) -> None:
         if self._owns_session:
