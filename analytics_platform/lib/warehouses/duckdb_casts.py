@@ -13,6 +13,7 @@ values as landed, whitespace included.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from analytics_platform.lib.datasets import Column
 from analytics_platform.lib.warehouses.files import sql_identifier, sql_literal
@@ -22,28 +23,44 @@ _WHOLE_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", 
 _SHOWN = 40  # characters of an offending value quoted in a reason
 
 
-def typed_value_sql(column: Column, source_name: str, source_is_text: bool, timestamp_format: str | None) -> str:
-    """The SQL of one column's stored value: the landed value cast to the column's type, or a
-    DuckDB `error()` naming the row, the column and the value when the cast would lose data."""
+@dataclass(frozen=True)
+class TypedValueSql:
+    """One column's lossless cast, in three SELECT levels so each part is computed once per row
+    (DuckDB does not share a sub-expression between the branches of a CASE: the timestamp
+    parse was evaluated three times, measured): `landed` reads the file's value, `parsed` casts
+    it (it reads `landed`'s alias), `value` checks the two and is the stored value."""
+
+    landed: str
+    parsed: str | None
+    value: str
+
+
+def typed_value_sql(
+    column: Column, source_name: str, source_is_text: bool, timestamp_format: str | None, alias: str
+) -> TypedValueSql:
+    """One column's stored value: the landed value cast to the column's type, or a DuckDB
+    `error()` naming the row, the column and the value when the cast would lose data. The
+    value's levels refer to each other as `<alias>_landed` and `<alias>_parsed`."""
     source = sql_identifier(source_name)
+    landed, parsed = sql_identifier(f"{alias}_landed"), sql_identifier(f"{alias}_parsed")
     sql_type = column.data_type
     if sql_type in ("VARCHAR", "TEXT", "STRING"):
-        value = f"CAST({source} AS VARCHAR)"
-        if not column.required:
-            return value
-        return f"CASE WHEN {source} IS NULL OR trim({value}) = '' THEN {_empty(column)} ELSE {value} END"
+        value = landed
+        if column.required:
+            value = f"CASE WHEN {landed} IS NULL OR trim({landed}) = '' THEN {_empty(column)} ELSE {landed} END"
+        return TypedValueSql(f"CAST({source} AS VARCHAR)", None, value)
 
-    landed = f"nullif(trim(CAST({source} AS VARCHAR)), '')" if source_is_text else source
+    landed_sql = f"nullif(trim(CAST({source} AS VARCHAR)), '')" if source_is_text else source
     if sql_type == "TIMESTAMP" and timestamp_format:
         # strptime gives TIMESTAMPTZ when the format has %z: stored as UTC (the session zone).
-        parsed = f"CAST(try_strptime(CAST({landed} AS VARCHAR), {sql_literal(timestamp_format)}) AS TIMESTAMP)"
+        parsed_sql = f"CAST(try_strptime(CAST({landed} AS VARCHAR), {sql_literal(timestamp_format)}) AS TIMESTAMP)"
         expected = f"a timestamp in the declared format {timestamp_format}"
     elif sql_type == "TIMESTAMP":
         # Offsets in the text ("+02:00") are honoured; naive values are UTC (session zone).
-        parsed = f"CAST(TRY_CAST({landed} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
+        parsed_sql = f"CAST(TRY_CAST({landed} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
         expected = "an ISO 8601 timestamp, e.g. 2026-10-01 10:00:00 or 2026-10-01T10:00:00+02:00"
     else:
-        parsed = f"TRY_CAST({landed} AS {sql_type})"
+        parsed_sql = f"TRY_CAST({landed} AS {sql_type})"
         expected = f"a value of type {sql_type}"
 
     checks = []
@@ -69,7 +86,7 @@ def typed_value_sql(column: Column, source_name: str, source_is_text: bool, time
             _fail(column, landed, "{value} is not a point in time"),
         ))
     whens = " ".join(f"WHEN {condition} THEN {failure}" for condition, failure in checks)
-    return f"CASE {whens} ELSE {parsed} END"
+    return TypedValueSql(landed_sql, parsed_sql, f"CASE {whens} ELSE {parsed} END")
 
 
 def _empty(column: Column) -> str:

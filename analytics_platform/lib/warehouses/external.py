@@ -27,10 +27,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from analytics_platform.lib.datasets import Dataset
-from analytics_platform.lib.warehouses.files import LocalFile, MalformedFile
+from analytics_platform.lib.warehouses.files import LocalFile, MalformedFile, scratch_duckdb
 
 LAKE_SCHEMA_SUFFIX = "_lake"
 
@@ -102,8 +100,7 @@ def validated_rows(dataset: Dataset, local_files: list[LocalFile]) -> dict[str, 
     from analytics_platform.lib.warehouses.duckdb import typed_file_select_sql
 
     rows: dict[str, int] = {}
-    with duckdb.connect() as reader:
-        reader.execute("SET TimeZone = 'UTC'")
+    with scratch_duckdb() as reader:
         for local_file in local_files:
             typed = typed_file_select_sql(dataset, local_file, [], "TIMESTAMP '1970-01-01'")
             # count(COLUMNS(*)) evaluates every cast (a bare count(*) would let DuckDB skip them).

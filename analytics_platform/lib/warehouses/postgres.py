@@ -17,7 +17,6 @@ import os
 from datetime import datetime
 from typing import Any
 
-import duckdb
 import psycopg2  # installed with dbt-postgres
 import psycopg2.errors
 import psycopg2.extras
@@ -38,6 +37,7 @@ from analytics_platform.lib.warehouses.files import (
     DUCKDB_DATA_ERRORS,
     LocalFile,
     duckdb_reason,
+    scratch_duckdb,
     sql_identifier,
     sql_literal,
 )
@@ -211,8 +211,7 @@ class PostgresLoader(WarehouseLoader):
         )
         loaded_at_sql = f"TIMESTAMP {sql_literal(loaded_at.isoformat(sep=' '))}"
         rows: dict[str, int] = {}
-        with duckdb.connect() as reader:
-            reader.execute("SET TimeZone = 'UTC'")
+        with scratch_duckdb() as reader:
             for local_file in local_files:
                 typed = local_file.path.with_name(local_file.path.name + ".typed.csv")
                 try:

@@ -40,8 +40,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-
 from analytics_platform.lib.datasets import LOAD_COLUMNS, Dataset
 from analytics_platform.lib.objects import LandingObject
 from analytics_platform.lib.warehouses.base import (
@@ -65,6 +63,7 @@ from analytics_platform.lib.warehouses.files import (
     DUCKDB_DATA_ERRORS,
     LocalFile,
     duckdb_reason,
+    scratch_duckdb,
     sql_literal,
 )
 
@@ -392,8 +391,7 @@ class SparkLoader(WarehouseLoader):
         loaded_at_sql = f"TIMESTAMP {sql_literal(loaded_at.isoformat(sep=' '))}"
         changes = self._open
         rows: dict[str, int] = {}
-        with duckdb.connect() as reader:
-            reader.execute("SET TimeZone = 'UTC'")
+        with scratch_duckdb() as reader:
             for local_file in local_files:
                 typed = local_file.path.with_name(local_file.path.name + ".typed.parquet")
                 select = typed_file_select_sql(dataset, local_file, extra, loaded_at_sql)
