@@ -177,33 +177,32 @@ def _file_columns(dataset: Dataset, local_file: LocalFile) -> dict[str, str]:
 
 
 def _json_columns(connection: duckdb.DuckDBPyConnection, local_file: LocalFile) -> dict[str, str]:
-    """The keys of every object of an NDJSON file, in first-seen order, after checking that each
-    line is an object: DuckDB's reader would otherwise load a line that is an array or a scalar
-    as the value of a column."""
-    lines = (
-        f"SELECT json, row_number() OVER () AS n FROM read_ndjson_objects("
-        f"{sql_literal(str(local_file.path))}, compression = {_compression(local_file)})"
-    )
-    # One pass over the file: its lines grouped by (kind, key list), usually a single group.
+    """The keys of every object of an NDJSON file, after checking that each line is an object:
+    DuckDB's reader would otherwise load a line that is an array or a scalar as the value of a
+    column. Keys in the order of the file's most common key list, then the others'."""
+    objects = f"read_ndjson_objects({sql_literal(str(local_file.path))}, compression = {_compression(local_file)})"
+    # One parallel pass, grouped by key list (usually one group). A line that is not an object
+    # has no keys: only then does a second, ordered pass find which line and what it is.
     groups = connection.execute(
-        f"""SELECT json_type(json) AS kind,
-                   CASE WHEN json_type(json) = 'OBJECT' THEN json_keys(json) END AS keys,
-                   count(*), min(n) AS first_line
-            FROM ({lines}) GROUP BY ALL ORDER BY first_line"""
+        f"SELECT json_keys(json) AS keys, count(*) AS lines FROM {objects} GROUP BY ALL ORDER BY lines DESC, keys"
     ).fetchall()
-    rows = sum(count for _, _, count, _ in groups)
+    rows = sum(count for _, count in groups)
     if rows == 0:
         raise MalformedFile(f"empty JSON file: no rows; {NDJSON}: write one object per line")
-    bad = [(first_line, kind) for kind, _, _, first_line in groups if kind != "OBJECT"]
-    if bad:
-        first_bad, bad_type = min(bad)
-        found = {"ARRAY": "a JSON array", "VARCHAR": "a string"}.get(bad_type, f"a JSON {bad_type.lower()}")
-        where = "as the whole file" if rows == 1 and bad_type == "ARRAY" else f"at record {first_bad}"
-        raise MalformedFile(f"{NDJSON}; found {found} {where}: write one object per line and re-deliver the file")
-    # Keys in the order first seen; keys first seen on the same line, alphabetically.
+    if any(not keys for keys, _ in groups):
+        first_bad, bad_type = connection.execute(
+            f"""SELECT n, json_type(json) FROM (SELECT json, row_number() OVER () AS n FROM {objects})
+                WHERE json_type(json) <> 'OBJECT' ORDER BY n LIMIT 1"""
+        ).fetchone() or (None, None)
+        if first_bad is not None:  # else the key-less lines were empty objects ({}), which load
+            found = {"ARRAY": "a JSON array", "VARCHAR": "a string"}.get(bad_type, f"a JSON {bad_type.lower()}")
+            where = "as the whole file" if rows == 1 and bad_type == "ARRAY" else f"at record {first_bad}"
+            raise MalformedFile(
+                f"{NDJSON}; found {found} {where}: write one object per line and re-deliver the file"
+            )
     columns: dict[str, str] = {}
-    for _, keys, _, _ in groups:
-        columns.update({key: "VARCHAR" for key in sorted(keys) if key not in columns})
+    for keys, _ in groups:
+        columns.update({key: "VARCHAR" for key in keys if key not in columns})
     return columns
 
 
