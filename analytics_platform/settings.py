@@ -28,7 +28,8 @@ DATABRICKS_VARIABLES = ("DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "DATABRICKS_C
 # Where external datasets lie and how Redshift Spectrum reads them (macros/external/).
 EXTERNAL_TABLE_VARIABLES = ("ANALYTICS_LANDING_BUCKET", "ANALYTICS_LANDING_PREFIX", "AWS_REGION",
                             "ANALYTICS_REDSHIFT_IAM_ROLE")
-DBT_VARIABLES = ("ANALYTICS_ENV", "ANALYTICS_BRANCH", "ANALYTICS_WAREHOUSE", "ANALYTICS_DUCKDB_PATH", "ANALYTICS_SPARK_WAREHOUSE_DIR",
+DBT_VARIABLES = ("ANALYTICS_ENV", "ANALYTICS_BRANCH", "ANALYTICS_WAREHOUSE", "ANALYTICS_DUCKDB_PATH",
+                 "ANALYTICS_DUCKDB_MEMORY_LIMIT", "ANALYTICS_SPARK_WAREHOUSE_DIR",
                  *POSTGRES_VARIABLES, *REDSHIFT_VARIABLES, *DATABRICKS_VARIABLES, *EXTERNAL_TABLE_VARIABLES)
 """The variables dbt_project/profiles.yml and its macros read."""
 WAREHOUSE_POOL = "warehouse"
@@ -92,6 +93,10 @@ class Settings:
     # DuckDB: where external datasets' files are mirrored and read in place (docs/GAME.md);
     # default: `lake/` beside the warehouse file.
     lake_dir: Path = LOCAL_STATE_DIR / "lake"
+    # DuckDB: memory dbt's DuckDB may use before it spills to `<warehouse>.tmp` (profiles.yml).
+    # DuckDB's own default is 80% of RAM, so a run's peak grew with the data (BENCHMARKS.md: 2.6x
+    # from 10M to 30M orders); a fixed budget bounds it. The landing loader has its own, smaller one.
+    duckdb_memory_limit: str = "4GB"
     # Spark (ANALYTICS_WAREHOUSE=spark; dbt's `spark` target): the local folder of its parquet
     # tables (`warehouse/`) and embedded metastore (`metastore_db/`), docs/SPARK_DATABRICKS.md.
     spark_warehouse_dir: Path = LOCAL_STATE_DIR / "spark"
@@ -120,6 +125,7 @@ class Settings:
             "ANALYTICS_LANDING_BUCKET": self.landing_bucket,
             "ANALYTICS_LANDING_PREFIX": self.landing_prefix,
             "ANALYTICS_DUCKDB_PATH": str(self.duckdb_path),
+            "ANALYTICS_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "ANALYTICS_WAREHOUSE": self.warehouse_type,
             "ANALYTICS_DBT_PROJECT_DIR": str(self.dbt_project_dir),
             "DAGSTER_HOME": str(self.dagster_home),
@@ -209,6 +215,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         landing_queue_url=(env.get("ANALYTICS_LANDING_QUEUE_URL") or "").strip() or None,
         alert_webhook_url=(env.get("ANALYTICS_ALERT_WEBHOOK_URL") or "").strip() or None,
         lake_dir=Path(env.get("ANALYTICS_LAKE_DIR") or duckdb_path.parent / "lake").resolve(),
+        duckdb_memory_limit=(env.get("ANALYTICS_DUCKDB_MEMORY_LIMIT") or "").strip() or Settings.duckdb_memory_limit,
         spark_warehouse_dir=Path(
             env.get("ANALYTICS_SPARK_WAREHOUSE_DIR") or Settings.spark_warehouse_dir
         ).resolve(),
