@@ -365,6 +365,9 @@ def test_a_bom_is_stripped_and_json_shapes_get_actionable_reasons(landing, setti
     landing.put("object_value.json", json_body([{**order("ORD-11"), "quantity": {"n": 1}}]))
     landing.put("boolean_value.json", json_body([{**order("ORD-12"), "unit_price": True}]))
     landing.put("truncated.json", json_body([order("ORD-13")]) + b'{"order_id": "ORD-14", "crea')
+    # An empty object is an object (no keys, like a non-object line to the one-pass probe): its
+    # row is refused for its empty required values, not for its shape.
+    landing.put("empty_object_line.json", json_body([order("ORD-15")]) + b"{}\n")
 
     run_ingestion(settings)
 
@@ -380,6 +383,7 @@ def test_a_bom_is_stripped_and_json_shapes_get_actionable_reasons(landing, setti
     landing.assert_quarantined("object_value.json", "row 1, column quantity", "INTEGER")
     landing.assert_quarantined("boolean_value.json", "row 1, column unit_price", "'true'", "DECIMAL(12,2)")
     landing.assert_quarantined("truncated.json", "Malformed JSON")
+    landing.assert_quarantined("empty_object_line.json", "is empty in row 2", "a required column")
     landing.assert_ledger_agrees()
 
 
