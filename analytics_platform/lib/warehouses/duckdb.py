@@ -185,7 +185,7 @@ class DuckDBLoader(WarehouseLoader):
                 run_id,
             ],
         )
-        self._clear_deferrals([landing_object for landing_object, _ in loaded])
+        self._clear_deferrals(files)
 
     def _insert_files(
         self, dataset: Dataset, local_files: list[LocalFile], loaded_at: datetime
@@ -301,21 +301,19 @@ def typed_file_select_sql(dataset: Dataset, local_file: LocalFile, extra: list[s
     Three levels over the file's rows numbered in file order: the landed values, their casts,
     then the checked values (see `TypedValueSql`)."""
     names = local_file.by_normalised_name
-    typed = {
-        c.name: typed_value_sql(
+    typed = [
+        typed_value_sql(
             c, names[c.name], local_file.is_text(names[c.name]), local_file.options.timestamp_format, f"__c{i}"
         )
         for i, c in enumerate(dataset.columns)
-    }
-    landed = [f"{t.landed} AS {sql_identifier(f'__c{i}_landed')}" for i, t in enumerate(typed.values())]
+    ]
+    landed = [f"{t.landed} AS {sql_identifier(f'__c{i}_landed')}" for i, t in enumerate(typed)]
     landed += [
         f"CAST({sql_identifier(names[name])} AS VARCHAR) AS {sql_identifier(f'__x{i}')}"
         for i, name in enumerate(extra) if name in names
     ]
-    parsed = [
-        f"{t.parsed} AS {sql_identifier(f'__c{i}_parsed')}" for i, t in enumerate(typed.values()) if t.parsed
-    ]
-    values = [t.value for t in typed.values()]
+    parsed = [f"{t.parsed} AS {sql_identifier(f'__c{i}_parsed')}" for i, t in enumerate(typed) if t.parsed]
+    values = [t.value for t in typed]
     values += [sql_identifier(f"__x{i}") if name in names else "NULL" for i, name in enumerate(extra)]
     values += [sql_literal(local_file.landing_object.key), "__row_number", loaded_at_sql]
     reader = duckdb_reader_sql(local_file, local_file.columns)
