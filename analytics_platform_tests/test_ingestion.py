@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
+import random
 
 import dagster as dg
 import duckdb
@@ -145,6 +147,35 @@ def test_source_row_is_the_position_within_each_file_of_a_batch(settings, s3_cli
                 settings, f"SELECT rows FROM raw._ingestion_ledger WHERE s3_key = '{landing_file.key}'"
             )
             assert ledger_rows == len(expected)
+
+
+def test_source_row_holds_when_a_batch_of_large_files_is_read_side_by_side(settings, s3_client):
+    # Files a batch reads alike are read by one multi-file read, on both cores, and numbered by
+    # their order in a staging table (DuckDBLoader._insert_files). Files of several MB each, with
+    # ids in no particular order, so a wrong order inside a file or across files shows up.
+    folder = f"{settings.landing_prefix}ecommerce/orders/2026-10-02"
+    shuffled = random.Random(7)
+    bodies = {}
+    for name in ("a", "b", "c"):
+        ids = [f"ORD-{name.upper()}{n:07d}" for n in shuffled.sample(range(10_000_000), 120_000)]
+        bodies[f"{folder}/{name}.csv"] = (
+            ids, ORDERS_HEADER + "".join(f"{i},2026-10-02 10:00:00,U1,P1,1,1.00,placed\n" for i in ids)
+        )
+    bodies[f"{folder}/d.csv.gz"] = (["ORD-D1"], ORDERS_HEADER + "ORD-D1,2026-10-02 11:00:00,U1,P1,1,1.00,placed\n")
+    for key, (_, body) in bodies.items():
+        data = gzip.compress(body.encode()) if key.endswith(".gz") else body.encode()
+        s3_client.put_object(Bucket=settings.landing_bucket, Key=key, Body=data)
+    assert sum(len(body) for _, body in bodies.values()) < 32 * 2**20  # one batch
+
+    run_ingestion(settings)
+
+    [(batches,)] = query(settings, "SELECT count(DISTINCT loaded_at) FROM raw._ingestion_ledger")
+    assert batches == 1
+    for key, (ids, _) in bodies.items():
+        loaded = query(
+            settings, f"SELECT _source_row, order_id FROM raw_ecommerce.orders WHERE _source_key = '{key}' ORDER BY 1"
+        )
+        assert loaded == list(enumerate(ids, start=1)), key
 
 
 def test_a_bad_file_in_a_batch_is_quarantined_alone_and_the_rest_load(settings, s3_client):

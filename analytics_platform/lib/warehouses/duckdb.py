@@ -64,8 +64,8 @@ class DuckDBLoader(WarehouseLoader):
         # Naive timestamps in files are UTC by contract; parse them as such whatever the host's zone.
         self._connection.execute("SET TimeZone = 'UTC'")
         self._connection.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
-        # preserve_insertion_order stays on (the default): _source_row is a row_number() over the
-        # scan, which is the row's position in its file only if the scan keeps file order.
+        # preserve_insertion_order stays on (the default): _source_row is a row's position in its
+        # file, numbered over a scan (or a staging table's rowid) that keeps the files' order.
         self._create_bookkeeping_tables()
 
     @classmethod
@@ -209,14 +209,29 @@ class DuckDBLoader(WarehouseLoader):
                 con.execute(f"ALTER TABLE {dataset.raw_table} ADD COLUMN {sql_identifier(name)} VARCHAR")
         targets = [c.name for c in dataset.columns] + extra + [n for n, _, _ in LOAD_COLUMNS]
         loaded_at_sql = f"TIMESTAMP {sql_literal(loaded_at.isoformat(sep=' '))}"
-        # One SELECT per file, glued with UNION ALL: each numbers its rows with a streaming
-        # row_number() in file order. A single multi-file read_csv(..., filename = true) would
-        # need a blocking window (the batch held in memory: twice the peak RSS, measured) to
-        # restart the numbering per file, and the CSV and JSON readers have no file_row_number.
-        selects = " UNION ALL ".join(typed_file_select_sql(dataset, f, extra, loaded_at_sql) for f in local_files)
+        # _source_row is a row's position in its file, and DuckDB's CSV and JSON readers have no
+        # file_row_number. A file read on its own is numbered by a streaming row_number(), which
+        # runs the file's whole read on one thread, one file after another. Files a batch reads
+        # alike are instead copied, as text, by one multi-file read (files read side by side, in
+        # order) into a temporary table whose rowid then numbers them (staged_files_select_sql).
+        selects, staged = [], []
+        for group in files_read_alike(local_files):
+            if len(group) == 1:
+                selects.append(typed_file_select_sql(dataset, group[0], extra, loaded_at_sql))
+                continue
+            staged.append(f"__landed_files_{len(staged)}")
+            # The default preserve_insertion_order keeps the files' order, and each file's.
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {staged[-1]} AS "
+                f"SELECT *, file_index AS __file_index FROM {duckdb_reader_sql(group[0], group[0].columns, group)}"
+            )
+            selects.append(staged_files_select_sql(dataset, group, extra, loaded_at_sql, staged[-1]))
         total_rows = con.execute(
-            f"INSERT INTO {dataset.raw_table} ({', '.join(map(sql_identifier, targets))}) {selects}"
+            f"INSERT INTO {dataset.raw_table} ({', '.join(map(sql_identifier, targets))}) "
+            + " UNION ALL ".join(selects)
         ).fetchone()[0]
+        for table in staged:
+            con.execute(f"DROP TABLE {table}")
         if len(local_files) == 1:
             return {local_files[0].landing_object.key: total_rows}
         return dict(
@@ -296,10 +311,59 @@ def _file_fields(dataset: Dataset, landing_object: LandingObject) -> list:
 
 
 def typed_file_select_sql(dataset: Dataset, local_file: LocalFile, extra: list[str], loaded_at_sql: str) -> str:
-    """One file's rows as the raw table's columns (`extra` columns it lacks are NULL).
+    """One file's rows as the raw table's columns (`extra` columns it lacks are NULL), numbered
+    in file order by a streaming row_number() over the file's read."""
+    reader = duckdb_reader_sql(local_file, local_file.columns)
+    numbered = (
+        f"SELECT *, row_number() OVER () AS __row_number, "
+        f"{sql_literal(local_file.landing_object.key)} AS __source_key FROM {reader}"
+    )
+    return typed_select_sql(dataset, local_file, extra, loaded_at_sql, numbered)
 
-    Three levels over the file's rows numbered in file order: the landed values, their casts,
-    then the checked values (see `TypedValueSql`)."""
+
+def staged_files_select_sql(
+    dataset: Dataset, local_files: list[LocalFile], extra: list[str], loaded_at_sql: str, staged: str
+) -> str:
+    """The rows of files read alike (`files_read_alike`), copied in order into the table
+    `staged` with their file's position in `local_files` (`__file_index`): a row's position in
+    its file is its rowid less the rowid of its file's first row."""
+    keys = "[" + ", ".join(sql_literal(f.landing_object.key) for f in local_files) + "]"
+    numbered = (
+        f"SELECT staged.* EXCLUDE (__file_index), staged.rowid - firsts.first_rowid + 1 AS __row_number, "
+        f"{keys}[CAST(staged.__file_index AS BIGINT) + 1] AS __source_key "
+        f"FROM {staged} AS staged JOIN (SELECT __file_index, min(rowid) AS first_rowid FROM {staged} "
+        f"GROUP BY __file_index) AS firsts ON firsts.__file_index = staged.__file_index"
+    )
+    return typed_select_sql(dataset, local_files[0], extra, loaded_at_sql, numbered)
+
+
+def files_read_alike(local_files: list[LocalFile]) -> list[list[LocalFile]]:
+    """The files grouped so that one multi-file read reads each group: same format, compression
+    and columns (names and, for Parquet, types), in their order. A file with a column named like
+    a reader's virtual column (file_index, filename) is read on its own."""
+    groups: dict[tuple, list[LocalFile]] = {}
+    for local_file in local_files:
+        if {"file_index", "filename"} & {c.lower() for c in local_file.columns}:
+            groups[(id(local_file),)] = [local_file]
+            continue
+        shape = (
+            local_file.file_format,
+            local_file.compressed,
+            tuple(local_file.columns),
+            tuple(local_file.column_types.items()) if local_file.file_format == "parquet" else (),
+        )
+        groups.setdefault(shape, []).append(local_file)
+    return list(groups.values())
+
+
+def typed_select_sql(
+    dataset: Dataset, local_file: LocalFile, extra: list[str], loaded_at_sql: str, numbered: str
+) -> str:
+    """The raw table's columns from `numbered`: the rows of `local_file` (or of files read like
+    it) with __row_number, their position in their file, and __source_key, their file's key.
+
+    Three levels over those rows: the landed values, their casts, then the checked values (see
+    `TypedValueSql`)."""
     names = local_file.by_normalised_name
     typed = [
         typed_value_sql(
@@ -315,11 +379,9 @@ def typed_file_select_sql(dataset: Dataset, local_file: LocalFile, extra: list[s
     parsed = [f"{t.parsed} AS {sql_identifier(f'__c{i}_parsed')}" for i, t in enumerate(typed) if t.parsed]
     values = [t.value for t in typed]
     values += [sql_identifier(f"__x{i}") if name in names else "NULL" for i, name in enumerate(extra)]
-    values += [sql_literal(local_file.landing_object.key), "__row_number", loaded_at_sql]
-    reader = duckdb_reader_sql(local_file, local_file.columns)
-    numbered = f"SELECT *, row_number() OVER () AS __row_number FROM {reader}"
+    values += ["__source_key", "__row_number", loaded_at_sql]
     return (
         f"(SELECT {', '.join(values)} FROM "
         f"(SELECT *{''.join(', ' + p for p in parsed)} FROM "
-        f"(SELECT {', '.join(landed)}, __row_number FROM ({numbered}))))"
+        f"(SELECT {', '.join(landed)}, __row_number, __source_key FROM ({numbered}))))"
     )

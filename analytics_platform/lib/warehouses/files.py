@@ -237,12 +237,19 @@ def _open_text(local_file: LocalFile) -> io.TextIOBase:
     return local_file.path.open(newline="", encoding="utf-8", errors="strict")
 
 
-def duckdb_reader_sql(local_file: LocalFile, columns: list[str] | None) -> str:
+def duckdb_reader_sql(
+    local_file: LocalFile, columns: list[str] | None, read_alike: list[LocalFile] | None = None
+) -> str:
     """A DuckDB table function reading the file strictly; every column as text except Parquet's.
+    With `read_alike`, it reads those files instead, in their order: files of the same format,
+    compression and columns as `local_file` (`duckdb.files_read_alike`).
 
     Used by the DuckDB loader to load and by every loader to probe JSON and Parquet columns.
     """
-    location = sql_literal(str(local_file.path))
+    if read_alike:
+        location = "[" + ", ".join(sql_literal(str(f.path)) for f in read_alike) + "]"
+    else:
+        location = sql_literal(str(local_file.path))
     if local_file.file_format == "parquet":
         return f"read_parquet({location})"
     options = local_file.options
