@@ -178,6 +178,30 @@ def test_source_row_holds_when_a_batch_of_large_files_is_read_side_by_side(setti
         assert loaded == list(enumerate(ids, start=1)), key
 
 
+def test_a_column_named_like_the_staged_reads_own_columns_loads_as_data(settings, s3_client):
+    # The multi-file read adds a column __file_index that numbers the rows; files with such a
+    # column of their own are read one by one, so their value is data and numbers nothing.
+    folder = f"{settings.landing_prefix}ecommerce/orders/2026-10-03"
+    header = ORDERS_HEADER.replace("\n", ",__file_index\n")
+    bodies = {
+        f"{folder}/{name}.csv": header + "".join(
+            f"ORD-{name.upper()}{n},2026-10-03 10:00:00,U1,P1,1,1.00,placed,{9 - n}\n" for n in range(1, 4)
+        )
+        for name in ("a", "b")
+    }
+    for key, body in bodies.items():
+        s3_client.put_object(Bucket=settings.landing_bucket, Key=key, Body=body.encode())
+
+    run_ingestion(settings)
+
+    assert query(
+        settings, "SELECT _source_key, _source_row, order_id, __file_index FROM raw_ecommerce.orders ORDER BY 1, 2"
+    ) == [
+        (f"{folder}/{name}.csv", n, f"ORD-{name.upper()}{n}", str(9 - n))
+        for name in ("a", "b") for n in range(1, 4)
+    ]
+
+
 def test_a_bad_file_in_a_batch_is_quarantined_alone_and_the_rest_load(settings, s3_client):
     folder = f"{settings.landing_prefix}ecommerce/orders/2026-10-01"
     good = {

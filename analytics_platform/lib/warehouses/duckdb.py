@@ -337,21 +337,25 @@ def staged_files_select_sql(
     return typed_select_sql(dataset, local_files[0], extra, loaded_at_sql, numbered)
 
 
+# Columns the staged read adds (DuckDB's virtual columns and the staging table's own): a file
+# with a column of one of these names is read on its own.
+_STAGING_COLUMNS = {"file_index", "filename", "__file_index"}
+
+
 def files_read_alike(local_files: list[LocalFile]) -> list[list[LocalFile]]:
     """The files grouped so that one multi-file read reads each group: same format, compression
-    and columns (names and, for Parquet, types), in their order. A file with a column named like
-    a reader's virtual column (file_index, filename) is read on its own."""
+    and columns (names and, for Parquet, types), in their order."""
     groups: dict[tuple, list[LocalFile]] = {}
-    for local_file in local_files:
-        if {"file_index", "filename"} & {c.lower() for c in local_file.columns}:
-            groups[(id(local_file),)] = [local_file]
-            continue
-        shape = (
-            local_file.file_format,
-            local_file.compressed,
-            tuple(local_file.columns),
-            tuple(local_file.column_types.items()) if local_file.file_format == "parquet" else (),
-        )
+    for position, local_file in enumerate(local_files):
+        if _STAGING_COLUMNS & {c.lower() for c in local_file.columns}:
+            shape: tuple = ("alone", position)
+        else:
+            shape = (
+                local_file.file_format,
+                local_file.compressed,
+                tuple(local_file.columns),
+                tuple(local_file.column_types.items()) if local_file.file_format == "parquet" else (),
+            )
         groups.setdefault(shape, []).append(local_file)
     return list(groups.values())
 
