@@ -300,16 +300,18 @@ PLANTED = "planted/duplicate.csv"
 
 
 def test_a_landing_run_tests_the_rows_it_wrote_and_the_full_job_the_whole_table(platform):
-    """A duplicate order planted on an old day (outside the lookback, so no run rewrites it) is
-    invisible to a landing run's tests and found by the scheduled full-scope job. It is planted
-    cancelled, so the gold tables the landing run rebuilds (cancelled orders excluded) stay as
-    the landed files say for the tests that share the platform."""
+    """A duplicate order planted on an old day (outside the lookback, so no run rewrites it), and
+    placed hours after its file was loaded, is invisible to a landing run's tests (the column
+    tests and the singular assert_no_orders_from_the_future) and found by the scheduled
+    full-scope job. It is planted cancelled, so the gold tables the landing run rebuilds
+    (cancelled orders excluded) stay as the landed files say for the tests that share the
+    platform."""
     settings = platform.settings
     with duckdb.connect(str(settings.duckdb_path)) as con:
         [(first_day,)] = con.execute("SELECT min(order_date) FROM silver.silver_orders").fetchall()
         con.execute(
             "INSERT INTO silver.silver_orders SELECT * REPLACE (? AS _source_key, 'cancelled' AS status, "
-            "true AS is_cancelled) FROM silver.silver_orders "
+            "true AS is_cancelled, _loaded_at + INTERVAL 2 HOUR AS created_at) FROM silver.silver_orders "
             "WHERE order_date = ? ORDER BY order_id LIMIT 1", [PLANTED, first_day],
         )
     try:
@@ -322,6 +324,9 @@ def test_a_landing_run_tests_the_rows_it_wrote_and_the_full_job_the_whole_table(
         unique = [e for e in landing.get_asset_check_evaluations()
                   if e.asset_key == dg.AssetKey("silver_orders") and e.check_name.startswith("unique_")]
         assert [e.passed for e in unique] == [True]  # the planted row was not written by the run
+        [future] = [e for e in landing.get_asset_check_evaluations()
+                    if e.check_name == "assert_no_orders_from_the_future"]
+        assert future.passed
 
         full = platform.definitions.resolve_job_def("dbt_full_tests").execute_in_process(
             instance=instance, raise_on_error=False
@@ -330,6 +335,10 @@ def test_a_landing_run_tests_the_rows_it_wrote_and_the_full_job_the_whole_table(
         failed = sorted(name for name, e in evaluations.items() if not e.passed)
         assert [name for name in failed if name.startswith("unique_silver_orders")] == ["unique_silver_orders_order_id"]
         assert evaluations["unique_silver_orders_order_id"].metadata["dagster_dbt/failed_row_count"].value == 1
+        # One order from the future: a warning (warn_if > 0, error_if > 10).
+        future = evaluations["assert_no_orders_from_the_future"]
+        assert not future.passed and future.severity == dg.AssetCheckSeverity.WARN
+        assert future.metadata["dagster_dbt/failed_row_count"].value == 1
         # Full scope: the tests read the whole tables (not_null passes over every row).
         assert evaluations["not_null_silver_orders_order_id"].passed
     finally:
