@@ -300,7 +300,7 @@ PLANTED = "planted/duplicate.csv"
 
 
 def test_a_landing_run_tests_the_rows_it_wrote_and_the_full_job_the_whole_table(platform):
-    """A duplicate order planted on an old day (outside the lookback, so no run rewrites it), and
+    """A duplicate order planted on an old day (no new delivery of its key, so no run rewrites it), and
     placed hours after its file was loaded, is invisible to a landing run's tests (the column
     tests and the singular assert_no_orders_from_the_future) and found by the scheduled
     full-scope job. It is planted cancelled, so the gold tables the landing run rebuilds

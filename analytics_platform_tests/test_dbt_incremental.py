@@ -99,9 +99,26 @@ def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], l
     return columns, con.execute(f"SELECT *{stamp} FROM {table} ORDER BY ALL").fetchall()
 
 
+def is_changed_rows_merge(sql: str) -> bool:
+    """silver_orders' `merge` on DuckDB: the matched rows that changed deleted, then every
+    source row without a match inserted (duckdb__get_incremental_merge_sql)."""
+    statements = [s.strip().lower() for s in sql.split(";") if s.strip()]
+    return (
+        len(statements) == 2
+        and statements[0].startswith('delete from "warehouse"."silver"."silver_orders"')
+        and "is distinct from" in statements[0]
+        and statements[1].startswith('insert into "warehouse"."silver"."silver_orders" by name')
+        and "where not exists" in statements[1]
+    )
+
+
 def snapshot_tables(warehouse: Path) -> dict[str, tuple[list[str], list[tuple]]]:
+    return snapshot_tables_of(warehouse, COMPARED_TABLES)
+
+
+def snapshot_tables_of(warehouse: Path, tables) -> dict[str, tuple[list[str], list[tuple]]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {table: table_rows(con, table) for table in COMPARED_TABLES}
+        return {table: table_rows(con, table) for table in tables}
 
 
 def test_incremental_runs_equal_a_full_refresh_with_late_rows_and_a_new_column(settings, s3_client, tmp_path):
@@ -124,9 +141,11 @@ def test_incremental_runs_equal_a_full_refresh_with_late_rows_and_a_new_column(s
         run_dbt(build, target_path=target, warehouse=settings.duckdb_path)
         if number == 0:
             continue
-        # Later runs take the incremental path: merge for orders, delete+insert for reviews.
+        # Later runs take the incremental path: merge for orders (on DuckDB written as a delete
+        # of the changed matches and an insert of the rest: macros/incremental/strategy.sql),
+        # delete+insert for reviews.
         run_sql = target / "run" / "analytics_platform" / "models" / "ecommerce" / "silver"
-        assert "MERGE INTO" in (run_sql / "silver_orders.sql").read_text()
+        assert is_changed_rows_merge((run_sql / "silver_orders.sql").read_text())
         assert "delete from" in (run_sql / "silver_reviews.sql").read_text()
 
     incremental = snapshot_tables(settings.duckdb_path)
@@ -162,12 +181,14 @@ def test_incremental_runs_equal_a_full_refresh_with_late_rows_and_a_new_column(s
 
 # --------------------------------------------------------------------------- SCD2
 
-def load_rows(warehouse: Path, table: str, rows: list[dict], loaded_at: datetime) -> None:
-    """Insert rows into a raw table the way the loader does (load columns filled in)."""
+def load_rows(warehouse: Path, table: str, rows: list[dict], loaded_at: datetime, source_key: str | None = None) -> None:
+    """Insert rows into a raw table the way the loader does (load columns filled in); a
+    `source_key` already loaded is a re-delivery: its rows are replaced, as the loader does."""
+    source_key = source_key or f"test/{table}/{loaded_at:%Y%m%dT%H%M%S}.csv"
     with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"DELETE FROM raw_ecommerce.{table} WHERE _source_key = ?", [source_key])
         for number, row in enumerate(rows, start=1):
-            values = {**row, "_source_key": f"test/{table}/{loaded_at:%Y%m%dT%H%M%S}.csv",
-                      "_source_row": number, "_loaded_at": loaded_at}
+            values = {**row, "_source_key": source_key, "_source_row": number, "_loaded_at": loaded_at}
             columns = ", ".join(values)
             placeholders = ", ".join("?" for _ in values)
             con.execute(f"INSERT INTO raw_ecommerce.{table} ({columns}) VALUES ({placeholders})", list(values.values()))
@@ -241,6 +262,70 @@ def test_snapshots_keep_history_and_orders_keep_the_price_and_country_of_their_t
     run_dbt([*build, "--full-refresh"], target_path=target, warehouse=warehouse)
     assert query(warehouse, priced) == expected
     assert query(warehouse, "SELECT count(*) FROM snapshots.snap_products WHERE product_id = 'P1'") == [(2,)]
+
+
+def test_a_late_version_and_a_dropped_winner_restate_old_orders_as_a_full_refresh_would(tmp_path):
+    """silver_orders merges the keys that changed (macros/incremental/key_scope.sql), not whole
+    days, so what restates an order outside the lookback must be found by key: a product version
+    that lands late re-prices the orders placed since it (and a product's first version those
+    placed before it was known), and a re-delivery that drops an order's winning delivery hands
+    it back to the one before. Both orders are days older than the lookback of one day."""
+    warehouse, target = tmp_path / "warehouse.duckdb", tmp_path / "target"
+    build = ["build", "--select", "+silver_orders", "--exclude", "resource_type:test", "resource_type:unit_test",
+             "--vars", json.dumps({"incremental_lookback_days": 1})]
+    create_raw_tables(warehouse)
+    day = datetime(2026, 10, 1)
+    load_rows(warehouse, "products", [
+        {"product_id": "P1", "product_name": "Kettle", "category": "Home & Kitchen", "price": Decimal("10.00"), "updated_at": day},
+    ], loaded_at=day)
+    load_rows(warehouse, "users", [
+        {"user_id": "U1", "name": "Ann", "email": "ann@example.com", "country": "FR", "created_at": day, "updated_at": day},
+    ], loaded_at=day)
+    first_file, second_file = "test/orders/first.csv", "test/orders/second.csv"
+    load_rows(warehouse, "orders", [
+        order("O1", day + timedelta(days=1), "U1", "P1", "10.00"),
+        order("O2", day + timedelta(days=3), "U1", "P1", "10.00"),
+        order("O3", day + timedelta(days=2), "U1", "P9", "7.00"),  # P9: a product not known yet
+        {**order("O4", day + timedelta(days=1, hours=12), "U1", "P1", "10.00"), "quantity": 1},
+    ], loaded_at=day + timedelta(days=3), source_key=first_file)
+    load_rows(warehouse, "orders", [
+        {**order("O4", day + timedelta(days=1, hours=12), "U1", "P1", "10.00"), "quantity": 2},  # wins: loaded later
+        order("O5", day + timedelta(days=4), "U1", "P1", "10.00"),
+    ], loaded_at=day + timedelta(days=4), source_key=second_file)
+    load_rows(warehouse, "orders", [order("O9", day + timedelta(days=10), "U1", "P1", "10.00")],
+              loaded_at=day + timedelta(days=10))
+    run_dbt(build, target_path=target, warehouse=warehouse)
+    quantities = "SELECT order_id, quantity FROM silver.silver_orders WHERE order_id = 'O4'"
+    assert query(warehouse, quantities) == [("O4", 2)]
+
+    # Now (the loader stamps its own clock): P1 changes price as of day 2, P9 arrives with a
+    # change dated after O3, and the second file comes again without O4.
+    now = utc_now()
+    load_rows(warehouse, "products", [
+        {"product_id": "P1", "product_name": "Kettle", "category": "Home & Kitchen", "price": Decimal("12.00"),
+         "updated_at": day + timedelta(days=2)},
+        {"product_id": "P9", "product_name": "Lamp", "category": "Home & Kitchen", "price": Decimal("7.50"),
+         "updated_at": day + timedelta(days=5)},
+    ], loaded_at=now)
+    load_rows(warehouse, "orders", [order("O5", day + timedelta(days=4), "U1", "P1", "10.00")],
+              loaded_at=now, source_key=second_file)
+    run_dbt(build, target_path=target, warehouse=warehouse)
+    assert is_changed_rows_merge((target / "run" / "analytics_platform" / "models" / "ecommerce" / "silver" / "silver_orders.sql").read_text())
+
+    priced = ("SELECT order_id, product_name, list_price, quantity FROM silver.silver_orders ORDER BY order_id")
+    expected = [
+        ("O1", "Kettle", Decimal("10.00"), 1),  # placed before P1's new price
+        ("O2", "Kettle", Decimal("12.00"), 1),  # re-priced: placed after it, 7 days before the newest order
+        ("O3", "Lamp", Decimal("7.50"), 1),  # P9's first version counts since 1900
+        ("O4", "Kettle", Decimal("10.00"), 1),  # the first file's delivery again
+        ("O5", "Kettle", Decimal("12.00"), 1),
+        ("O9", "Kettle", Decimal("12.00"), 1),
+    ]
+    assert query(warehouse, priced) == expected
+    incremental = snapshot_tables_of(warehouse, ["silver.silver_orders"])
+    run_dbt([*build, "--full-refresh"], target_path=target, warehouse=warehouse)
+    assert query(warehouse, priced) == expected
+    assert snapshot_tables_of(warehouse, ["silver.silver_orders"]) == incremental
 
 
 # --------------------------------------------------------------------------- audit hooks

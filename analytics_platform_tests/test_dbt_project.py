@@ -37,9 +37,11 @@ def compiled_sql(target_path: Path, relative: str) -> str:
     ("target", "dialect_markers"),
     [
         # Databricks: Spark SQL date functions, a spine from explode(sequence()).
-        ("databricks", {"ecommerce/silver/silver_orders.sql": "date_add(", "ecommerce/gold/gold_sales_by_region.sql": "explode(sequence("}),
+        ("databricks", {"ecommerce/silver/silver_reviews.sql": "date_add(", "ecommerce/silver/silver_orders.sql": "timestampadd(HOUR,",
+                        "ecommerce/gold/gold_sales_by_region.sql": "explode(sequence("}),
         # Redshift: dateadd(), a spine from cross-joined digits (no generate_series on compute nodes).
-        ("redshift", {"ecommerce/silver/silver_orders.sql": "dateadd(day,", "ecommerce/gold/gold_sales_by_region.sql": "datediff(day,"}),
+        ("redshift", {"ecommerce/silver/silver_reviews.sql": "dateadd(day,", "ecommerce/silver/silver_orders.sql": "dateadd(hour,",
+                      "ecommerce/gold/gold_sales_by_region.sql": "datediff(day,"}),
     ],
 )
 def test_the_project_parses_and_compiles_offline_for(target, dialect_markers, offline_compiled):
@@ -69,12 +71,13 @@ def test_the_project_parses_and_compiles_offline_for(target, dialect_markers, of
     ],
 )
 def test_settings_follow_the_documented_precedence(environment, cli_vars, lookback_days, orphan_error_if, tmp_path):
-    args = ["--no-populate-cache", "compile", "--no-introspect", "--select", "silver_orders"]
+    # silver_reviews: the day-scoped fact (silver_orders scopes by key, macros/incremental/key_scope.sql)
+    args = ["--no-populate-cache", "compile", "--no-introspect", "--select", "silver_reviews"]
     if cli_vars:
         args += ["--vars", json.dumps(cli_vars)]
     run_dbt(args, target_path=tmp_path, env={"ANALYTICS_ENV": environment})
 
-    sql = compiled_sql(tmp_path, "models/ecommerce/silver/silver_orders.sql")
+    sql = compiled_sql(tmp_path, "models/ecommerce/silver/silver_reviews.sql")
     assert f"cast(-{lookback_days} as integer)" in sql
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     [orphan_test] = [

@@ -8,8 +8,10 @@
        Dagster dbt step passes from its run config; half-open [window_start, window_end), UTC): the
        rows of every period (day, or hour for grain='hour') the window touches, since the table
        replaces whole periods. A backfill of a date range is one such run.
-    2. Incremental run without a window (the sensor / main job, `dbt build`): whole event days
-       are recomputed, namely
+    2. Incremental run without a window (the sensor / main job, `dbt build`). A fact that
+       merges on its key (silver_orders, on every engine but Spark's parquet tables) recomputes
+       the keys that changed: macros/incremental/key_scope.sql. The others (delete+insert
+       keyed on the day, insert_overwrite of day partitions) recompute whole event days, namely
          - the last `incremental_lookback_days` days up to the newest day already in the table
            (late deliveries of recent days, redelivered rows, late product / user versions
            re-pricing recent orders),
@@ -22,7 +24,7 @@
     3. First build or `--full-refresh`: everything (the bronze view).
 
     Whole days, not single rows, so `delete+insert` keyed on the day (silver_reviews) replaces a
-    day exactly, and `merge` keyed on the row (silver_orders) sees every row of the day.
+    day exactly; a `merge` keyed on the row needs no whole days outside a backfill window.
 
     Cases 1 and 2 never read the bronze view: it deduplicates every raw row before any filter
     could apply (a filter on the key cannot pass a window function). They select the keys in
@@ -55,9 +57,12 @@
                    day_column the event hour, a TIMESTAMP truncated to the hour; the lookback is
                    the setting incremental_lookback_hours, 0 = none: the hourly game facts)
 -#}
-{% macro incremental_scope_ctes(raw, event_time, unique_key, day_column, grain='day') -%}
+{% macro incremental_scope_ctes(raw, event_time, unique_key, day_column, grain='day', versions=[]) -%}
     {%- if incremental_reads_all() -%}
         {{ return('') }}
+    {%- endif -%}
+    {%- if incremental_scope_by_key() -%}
+        {{ return(incremental_key_scope_ctes(raw, event_time, unique_key, day_column, grain, versions)) }}
     {%- endif -%}
     {%- if partition_window() is none %}
 scope_days as (
@@ -72,11 +77,7 @@ scope_days as (
         from {{ raw }}
         group by {{ scope_period(event_time, grain) }}
     ) as raw_days
-    left join (
-        select {{ day_column }} as scope_day, max(_loaded_at) as loaded_at
-        from {{ this }}
-        group by {{ day_column }}
-    ) as table_days
+    left join ({{ newest_load_by_period(day_column) }}) as table_days
         on table_days.scope_day = raw_days.scope_day
     where table_days.loaded_at is null or raw_days.loaded_at > table_days.loaded_at
 
@@ -93,6 +94,24 @@ scope_keys as (
 ),
 {%- endmacro %}
 
+{#-
+    Whether this run scopes the fact by key (macros/incremental/key_scope.sql): an incremental
+    run without a window of a fact that merges on its key. Backfill windows, first builds and
+    full refreshes, and the `delete+insert` / `insert_overwrite` facts work in whole periods.
+-#}
+{% macro incremental_scope_by_key() -%}
+    {{ return(
+        config.get('incremental_strategy') == 'merge'
+        and partition_window() is none
+        and incremental_run()
+    ) }}
+{%- endmacro %}
+
+{#- The newest `_loaded_at` the table holds per period (scope_day, loaded_at). -#}
+{% macro newest_load_by_period(day_column) -%}
+    select {{ day_column }} as scope_day, max(_loaded_at) as loaded_at from {{ this }} group by {{ day_column }}
+{%- endmacro %}
+
 {#- The raw_filter for macros/bronze.sql: the raw rows of the keys in scope. -#}
 {% macro incremental_scope_keys_filter(unique_key) -%}
     trim({{ unique_key }}) in (select scope_key from scope_keys)
@@ -104,7 +123,10 @@ scope_keys as (
 -#}
 {% macro incremental_scope_filter(event_time, day_column, grain='day') -%}
     {%- set window = partition_window() -%}
-    {%- if window is not none -%}
+    {%- if incremental_scope_by_key() -%}
+        {#- every winner of the keys in scope (macros/incremental/key_scope.sql) -#}
+        1 = 1
+    {%- elif window is not none -%}
         {#- Whole periods: a table keyed on its day (delete+insert, insert_overwrite) replaces
             every day the run writes, so a window of a few hours rewrites those hours' whole
             days, never the window's rows alone (which would drop the rest of each day). -#}

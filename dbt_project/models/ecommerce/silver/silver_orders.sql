@@ -22,7 +22,13 @@
 ]) %}
 
 with
-{{ incremental_scope_ctes(source('ecommerce', 'orders'), 'created_at', 'order_id', 'order_date') }}
+{{ incremental_scope_ctes(
+    source('ecommerce', 'orders'), 'created_at', 'order_id', 'order_date',
+    versions=[
+        {'relation': ref('silver_product_versions'), 'key': 'product_id'},
+        {'relation': ref('silver_user_versions'), 'key': 'user_id'},
+    ],
+) }}
 
 orders as (
 

@@ -19,5 +19,6 @@ select
             then cast('1900-01-01 00:00:00' as timestamp)
         else dbt_valid_from
     end as valid_from,
-    dbt_valid_to as valid_to
+    dbt_valid_to as valid_to,
+    _loaded_at
 from snapshot
