@@ -1,13 +1,15 @@
 {#-
-    Incremental strategy settings of the facts: silver_orders uses `merge` keyed on order_id,
-    silver_reviews `delete+insert` keyed on review_date (both recompute whole days,
-    macros/incremental/scope.sql). merge_row_changed() is the merge's update condition.
+    Incremental strategy settings of the facts: silver_orders uses `merge` keyed on order_id
+    (recomputing the keys that changed, macros/incremental/key_scope.sql), silver_reviews
+    `delete+insert` keyed on review_date (recomputing whole days, macros/incremental/scope.sql).
+    merge_row_changed() is the merge's update condition.
 -#}
 
 {#-
     merge_update_condition of a `merge` fact (dbt-duckdb): update a matched row only when one of
-    `columns` changed. A run recomputes whole days, most of whose rows come out as they were;
-    rewriting them costs most of a merge (DuckDB updates are row rewrites). Columns that land
+    `columns` changed. A run recomputes rows that may come out as they were (a backfill window's
+    whole days, the orders a new version may re-price); rewriting them costs most of a merge
+    (DuckDB updates are row rewrites), and an unchanged row keeps the stamp of the run that wrote it. Columns that land
     beyond the contract are not listed: their values change only with a new delivery, which
     changes _loaded_at. Adapters without the setting ignore it and update every matched row.
 -#}
@@ -34,8 +36,9 @@
     - Spark with its built-in parquet tables (target type `spark`; Delta's jars are not
       available there): no MERGE, UPDATE or DELETE, so `insert_overwrite` with the table
       partitioned by `day_column` (a DATE, or an hour for hourly facts): a run rewrites exactly the
-      partitions it selects rows for. This is equivalent because every fact run recomputes whole
-      days (macros/incremental/scope.sql): the rows written for a day are all of that day's rows.
+      partitions it selects rows for. This is equivalent because every fact run there recomputes
+      whole days (macros/incremental/scope.sql; the scope by key is for `merge` only): the rows
+      written for a day are all of that day's rows.
       Partition columns come last in a Spark table's column order.
 -#}
 {% macro incremental_strategy_for(preferred) -%}
