@@ -12,7 +12,7 @@ Skipped when the PostgreSQL server binaries are not installed (`apt-get install 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -104,6 +104,7 @@ LATE_ROWS = {
 
 def land_late_rows(warehouse: Path, env: dict[str, str]) -> None:
     loaded = [f"late/{name}.csv" for name in LATE_ROWS]
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     statements = []
     for (dataset, values), key in zip(LATE_ROWS.items(), loaded):
         columns = [c.name for c in dataset_named(dataset).columns]
@@ -111,7 +112,9 @@ def land_late_rows(warehouse: Path, env: dict[str, str]) -> None:
             f"INSERT INTO {dataset_named(dataset).raw_table} ({', '.join(columns)}, _source_key, _source_row, _loaded_at) "
             f"VALUES ({', '.join(['%s'] * (len(columns) + 3))})"
         )
-        statements.append((sql, [*values, key, 1, datetime(2026, 10, 4, 0, 0)]))
+        # Loaded now, after the first build, as the loader stamps it: a late row is one whose
+        # day the table already has, not one stamped in the past.
+        statements.append((sql, [*values, key, 1, loaded_at]))
     with duckdb.connect(str(warehouse)) as con:
         for sql, values in statements:
             con.execute(sql.replace("%s", "?"), values)

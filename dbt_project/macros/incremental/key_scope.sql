@@ -21,7 +21,9 @@
          1900). Day mode's lookback restates only the last days; this restates every row the
          version re-prices.
     Every raw row of the keys in scope is deduplicated (macros/bronze.sql) and every winner is
-    merged, whatever its day.
+    merged, whatever its day. Like day mode's per-day comparison, 1 relies on `_loaded_at` growing
+    with each load (the loader stamps its clock when it loads a file); a row written into raw by
+    hand with an older stamp is not seen until a backfill or full refresh.
 
       versions   [{'relation': ref('silver_product_versions'), 'key': 'product_id'}, ...]: each
                  relation has the key, valid_from and _loaded_at; `event_time` must then be a
