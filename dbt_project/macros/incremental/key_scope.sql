@@ -44,17 +44,9 @@ scope_keys as (
 
     union
 
-    -- 2. rows whose landing file was loaded again after they were written (a file loads whole,
-    -- so one load time per file)
-    select fact.{{ unique_key }} as scope_key
-    from {{ this }} as fact
-    inner join (
-        select _source_key, max(_loaded_at) as loaded_at
-        from {{ raw }}
-        group by _source_key
-    ) as files
-        on files._source_key = fact._source_key
-    where files.loaded_at > fact._loaded_at
+    -- 2. rows whose landing file was loaded again after they were written
+    -- (macros/incremental/redelivery.sql)
+    {{ keys_of_reloaded_rows(raw, unique_key) }}
     {%- for version in versions %}
 
     union
