@@ -65,6 +65,62 @@ def test_the_local_event_log_keeps_events_where_dagster_does_without_an_fsync_ea
         assert other.exec_driver_sql("PRAGMA synchronous").scalar() == 2
 
 
+@pytest.mark.parametrize("batch_size", [None, "0"])
+def test_the_local_event_log_stores_a_runs_planned_events_in_one_batch(tmp_path, monkeypatch, batch_size):
+    """A run's start logs one "materialization planned" event per asset: the local storage writes
+    them in one transaction per database (DAGSTER_EVENT_BATCH_SIZE defaults on; "0" turns it off),
+    and every one of them is where Dagster reads it, in the run's log and the cross-run index."""
+    from analytics_platform.local.instance import LocalSqliteEventLogStorage
+
+    if batch_size is None:
+        monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+    else:
+        monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", batch_size)
+    batches: list[list[str]] = []
+    connections_opened: list[str] = []
+    store_event_batch, open_connection = LocalSqliteEventLogStorage.store_event_batch, LocalSqliteEventLogStorage._open
+
+    def recording_store_event_batch(self, events):
+        opened_before = len(connections_opened)
+        store_event_batch(self, events)
+        batches.append([e.dagster_event.event_type_value for e in events])
+        assert len(connections_opened) - opened_before == 2  # the run's database and the index
+
+    def counting_open(self, shard):
+        connections_opened.append(shard)
+        return open_connection(self, shard)
+
+    monkeypatch.setattr(LocalSqliteEventLogStorage, "store_event_batch", recording_store_event_batch)
+    monkeypatch.setattr(LocalSqliteEventLogStorage, "_open", counting_open)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
+    specs = [dg.AssetSpec(f"asset_{i}") for i in range(25)]
+
+    @dg.multi_asset(specs=specs)
+    def many():
+        for spec in specs:
+            yield dg.MaterializeResult(asset_key=spec.key)
+
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert isinstance(instance.event_log_storage, LocalSqliteEventLogStorage)
+        for _ in range(2):  # the second run updates the index rows the first one wrote
+            result = dg.materialize([many], instance=instance)
+            assert result.success
+        planned = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        run_log = [e.dagster_event.asset_key for e in instance.all_logs(result.run_id, of_type=planned)]
+        assert sorted(run_log) == sorted(spec.key for spec in specs)
+        for spec in specs:
+            records_filter = dg.EventRecordsFilter(event_type=planned, asset_key=spec.key)
+            indexed = instance.event_log_storage.get_event_records(records_filter, limit=5)  # the index
+            assert len(indexed) == 2
+            assert indexed[0].run_id == result.run_id
+            assert instance.fetch_materializations(spec.key, limit=1).records[0].run_id == result.run_id
+    if batch_size == "0":
+        assert batches == []
+    else:
+        assert batches == [[planned.value] * 25] * 2
+
+
 def test_the_graph_reads_landing_to_gold_without_gaps(definitions):
     graph = definitions.resolve_asset_graph()
     for dataset in declared_datasets():

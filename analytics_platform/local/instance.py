@@ -5,15 +5,23 @@ events: the run's database and the cross-run index), and each commit waits for a
 a quiet disk here, 18 ms on a busy one. A dbt build of 500 models logs about 1,100 events, which
 made the event log the largest part of Dagster's overhead on top of dbt (BENCHMARKS.md, #3).
 
-This storage is Dagster's SQLite event log with two changes:
+This storage is Dagster's SQLite event log with these changes:
 - `PRAGMA synchronous=NORMAL` on its connections. Dagster already puts these databases in WAL
   mode, where NORMAL still survives any crash of the process; only an operating-system crash or
   power loss can drop the last events written (SQLite "synchronous" docs).
 - one SQLAlchemy engine per database file, kept (for the most recent `ENGINES_KEPT` files)
   instead of created and disposed for every event: building an engine and initialising its
-  dialect cost more than the insert. Connections are still opened per use (NullPool), as in
-  Dagster, so no file handle stays open between events.
-Together they took a 500-model dbt build from 1.58x to about 1.2x plain dbt (BENCHMARKS.md, #3).
+  dialect cost more than the insert. Each engine keeps its connection open between events
+  (Dagster opens and closes one per use): opening one is a file open plus the pragmas, ~1-3 ms,
+  per database, per event. At most `ENGINES_KEPT` files stay open; an evicted engine closes its
+  connection. Dagster starts run workers and step processes with spawn, never fork, so no child
+  inherits an open connection.
+- a batch of events (the "materialization planned" event of every asset a run targets, logged
+  when the run is created; a partitioned asset's materializations) in one transaction per
+  database instead of two connections and commits per event. Dagster only hands storage a batch
+  when `DAGSTER_EVENT_BATCH_SIZE` is set, so this storage sets it (unless the environment does).
+The first two took a 500-model dbt build from 1.58x to about 1.2x plain dbt; BENCHMARKS.md has
+what the others bought.
 For a local instance that is the right trade; deployments keep their event log in PostgreSQL,
 where none of this applies.
 
@@ -22,22 +30,25 @@ Selected by the dagster.yaml that `analytics-platform` writes (local/dagster_yam
 
 import os
 import sqlite3
+import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster._check as check
 from dagster import DagsterEventType, DagsterRun, StringSource
+from dagster._core.events.log import EventLogEntry
 from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 ENGINES_KEPT = 32
+EVENT_BATCH_SIZE = "1000"
 
 _RELAXED_DIRECTORIES: set[Path] = set()
 
@@ -67,27 +78,83 @@ class LocalSqliteEventLogStorage(SqliteEventLogStorage):
         base_dir = Path(check.str_param(dagster_home, "dagster_home")).resolve() / "history" / "runs"
         _relax_sync_of_databases_under(base_dir)
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._batch = threading.local()
+        self._asset_key_columns_seen: set[str] = set()
+        # Read by the instance at each event (dagster/_core/instance/utils.py); 0 turns batching off.
+        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
         super().__init__(base_dir=os.fspath(base_dir), inst_data=inst_data)
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
-        """Dagster's `_connect`, with the engine kept. A shard missing from `_initialized_dbs`
-        (first use, or after `wipe()` deleted the files) gets a new engine and its tables."""
+        """Dagster's `_connect`, with the engine kept. Inside `store_event_batch` (on its thread)
+        every shard's connection opened by the batch is reused until the batch ends."""
+        batch_connections = getattr(self._batch, "connections", None)
+        if batch_connections is not None:  # this thread holds _db_lock for the whole batch
+            if shard not in batch_connections:
+                batch_connections[shard] = self._batch.stack.enter_context(self._open(shard))
+            yield batch_connections[shard]
+            return
+        with self._db_lock, self._open(shard) as connection:
+            yield connection
+
+    @contextmanager
+    def _open(self, shard: str) -> Iterator[Connection]:
+        """A connection to `shard` in a transaction; the caller holds `_db_lock`. A shard missing
+        from `_initialized_dbs` (first use, or after `wipe()` deleted the files) gets a new engine
+        and its tables."""
+        engine = self._engines.get(shard) if shard in self._initialized_dbs else None
+        if engine is None:
+            engine = create_engine(
+                self.conn_string_for_shard(shard),
+                poolclass=QueuePool,
+                pool_size=1,  # one at a time: _db_lock serialises every use
+                max_overflow=4,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            self._keep_engine(shard, engine)
+        self._engines.move_to_end(shard)
+        with engine.connect() as connection, connection.begin():
+            yield connection
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """Every event of the batch stored as `store_event` stores it, in one transaction per
+        database instead of one per event (two for an asset event): a run's start logs one
+        "materialization planned" event per asset in one batch. If any event fails, the batch
+        rolls back and Dagster stores its events one at a time (`handle_new_event`)."""
+        with self._db_lock, ExitStack() as stack:
+            self._batch.stack, self._batch.connections = stack, {}
+            try:
+                for event in events:
+                    self.store_event(event)
+            finally:
+                self._batch.connections = None
+
+    def _has_asset_key_col_on_connection(self, conn: Connection, column_name: str) -> bool:
+        """Dagster inspects the asset-key table's columns for every asset event (~1 ms); a column
+        that exists stays (migrations only add them), so a yes is remembered."""
+        if column_name in self._asset_key_columns_seen:
+            return True
+        present = super()._has_asset_key_col_on_connection(conn, column_name)
+        if present:
+            self._asset_key_columns_seen.add(column_name)
+        return present
+
+    def wipe(self) -> None:
+        """Dagster's wipe deletes the run databases: close their connections first."""
+        self._dispose_engines()
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._dispose_engines()
+        super().dispose()
+
+    def _dispose_engines(self) -> None:
         with self._db_lock:
-            engine = self._engines.get(shard) if shard in self._initialized_dbs else None
-            if engine is None:
-                engine = create_engine(
-                    self.conn_string_for_shard(shard),
-                    poolclass=NullPool,
-                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
-                )
-                if shard not in self._initialized_dbs:
-                    self._initdb(engine)
-                    self._initialized_dbs.add(shard)
-                self._keep_engine(shard, engine)
-            self._engines.move_to_end(shard)
-            with engine.connect() as connection, connection.begin():
-                yield connection
+            while self._engines:
+                self._engines.popitem()[1].dispose()
 
     def _keep_engine(self, shard: str, engine: Engine) -> None:
         replaced = self._engines.pop(shard, None)
