@@ -23,6 +23,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from analytics_platform.defs.dbt.step_outputs import compute_output_asset_keys_once_per_step
 from analytics_platform.lib.backfill_window import (
     DBT_OP,
     BackfillWindowError,
@@ -152,6 +153,7 @@ def dbt_build_args(context: dg.AssetExecutionContext, config: DbtBuildConfig) ->
 @functools.cache
 def build_dbt_model_assets(settings: Settings) -> dg.AssetsDefinition:
     """Built on first use, not at import, so a missing manifest is one clear error."""
+    compute_output_asset_keys_once_per_step()  # one step yields an output per model
 
     @dbt_assets(
         manifest=load_manifest(settings),
