@@ -53,7 +53,7 @@ validate: $(MANIFEST)
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
 # Benchmarks are not tests: `make bench` measures every row of the goal table at full scale
-# (1M/10M/30M orders; ~47 min on 2 cores), writes benchmarks/results/<date>.json and the table in
+# (1M/10M/30M orders; ~45 min on 2 cores), writes benchmarks/results/<date>.json and the table in
 # BENCHMARKS.md; BENCH_ARGS passes options, e.g. BENCH_ARGS='--only e2e --scale 100k:1,1m:1' or
 # '--only load-time'. `make bench-smoke` runs every row at a tiny scale (one platform build reused;
 # goal <= 90 s) to keep the harness working; `make test` runs only that

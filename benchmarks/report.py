@@ -1,6 +1,6 @@
 """Results JSON -> the table in BENCHMARKS.md (between the bench-table markers).
 
-    python -m benchmarks.report [RESULTS_JSON]   # re-render from a results file (default: newest)
+    python -m benchmarks.report [RESULTS_JSON]   # re-render from a results file (default: the one finished last)
 """
 
 from __future__ import annotations
@@ -144,9 +144,15 @@ def update_benchmarks_md(results: dict[str, Any], results_path: Path) -> None:
     MARKDOWN.write_text(f"# Benchmarks\n\n{block}\n")
 
 
+def newest_results() -> Path:
+    """The results file of the run that finished last (names sort by date only: a day can hold
+    runs of two machines, e.g. 2026-12-02.json and 2026-12-02-amd-epyc.json)."""
+    return max(RESULTS_DIR.glob("*.json"), key=lambda path: json.loads(path.read_text()).get("finished_at", ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
-    path = Path(args[0]) if args else max(RESULTS_DIR.glob("*.json"))
+    path = Path(args[0]) if args else newest_results()
     update_benchmarks_md(json.loads(path.read_text()), path)
     print(f"BENCHMARKS.md table regenerated from {path}")
     return 0
