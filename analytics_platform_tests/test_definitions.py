@@ -121,6 +121,54 @@ def test_the_local_event_log_stores_a_runs_planned_events_in_one_batch(tmp_path,
         assert batches == [[planned.value] * 25] * 2
 
 
+def test_a_run_log_watcher_sees_each_event_while_the_writer_keeps_its_connection_open(tmp_path):
+    """The webserver follows a live run through a file watcher on the run's database, and the run
+    worker (another process, another storage) writes the events. Its connection stays open, so
+    the events sit in the database's WAL until a checkpoint: the watcher must wake on the WAL."""
+    import threading
+    import time
+
+    from dagster._core.events import DagsterEvent, DagsterEventType, EngineEventData
+    from dagster._core.events.log import EventLogEntry
+
+    from analytics_platform.local.instance import LocalSqliteEventLogStorage
+
+    writer = LocalSqliteEventLogStorage(str(tmp_path))
+    webserver = LocalSqliteEventLogStorage(str(tmp_path))
+    run_id = "a-live-run"
+
+    def event(message: str) -> EventLogEntry:
+        return EventLogEntry(
+            error_info=None, level=20, user_message=message, run_id=run_id, timestamp=time.time(),
+            dagster_event=DagsterEvent(
+                event_type_value=DagsterEventType.ENGINE_EVENT.value,
+                job_name="a_job",
+                event_specific_data=EngineEventData(),
+                message=message,
+            ),
+        )
+
+    writer.store_event(event("first"))  # the run database exists before anyone watches it
+    seen: list[str] = []
+    arrived = threading.Event()
+
+    def on_event(entry: EventLogEntry, _cursor: str) -> None:
+        seen.append(entry.user_message)
+        arrived.set()
+
+    webserver.watch(run_id, None, on_event)
+    try:
+        for message in ["second", "third"]:
+            arrived.clear()
+            writer.store_event(event(message))
+            assert arrived.wait(timeout=10), f"the watcher did not see {message!r}: {seen}"
+            assert seen[-1] == message
+    finally:
+        webserver.end_watch(run_id, on_event)
+        webserver.dispose()
+        writer.dispose()
+
+
 def test_the_graph_reads_landing_to_gold_without_gaps(definitions):
     graph = definitions.resolve_asset_graph()
     for dataset in declared_datasets():

@@ -15,7 +15,9 @@ This storage is Dagster's SQLite event log with these changes:
   (Dagster opens and closes one per use): opening one is a file open plus the pragmas, ~1-3 ms,
   per database, per event. At most `ENGINES_KEPT` files stay open; an evicted engine closes its
   connection. Dagster starts run workers and step processes with spawn, never fork, so no child
-  inherits an open connection.
+  inherits an open connection. An open connection means events stay in the database's WAL
+  until a checkpoint, so the file watcher the webserver follows a live run with wakes on the
+  WAL file too (`watch`).
 - a batch of events (the "materialization planned" event of every asset a run targets, logged
   when the run is created; a partitioned asset's materializations) in one transaction per
   database instead of two connections and commits per event. Dagster only hands storage a batch
@@ -41,11 +43,14 @@ from dagster import DagsterEventType, DagsterRun, StringSource
 from dagster._core.events.log import EventLogEntry
 from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
 from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
+from watchdog.events import FileSystemEvent, PatternMatchingEventHandler
+from watchdog.observers import Observer
 
 ENGINES_KEPT = 32
 EVENT_BATCH_SIZE = "1000"
@@ -142,6 +147,16 @@ class LocalSqliteEventLogStorage(SqliteEventLogStorage):
             self._asset_key_columns_seen.add(column_name)
         return present
 
+    def watch(self, run_id: str, cursor: str | None, callback) -> None:
+        """Dagster's watch (the webserver following a live run), woken by writes to the run
+        database's WAL as well: the writer's connection stays open, so its events sit in the WAL
+        until a checkpoint, and the database file itself may not change until the run ends."""
+        if not self._obs:
+            self._obs = Observer()
+            self._obs.start()
+        watchdog = _RunLogWatchdog(self, run_id, callback, cursor)
+        self._watchers[run_id][callback] = (watchdog, self._obs.schedule(watchdog, self._base_dir, recursive=True))
+
     def wipe(self) -> None:
         """Dagster's wipe deletes the run databases: close their connections first."""
         self._dispose_engines()
@@ -172,6 +187,17 @@ class LocalSqliteEventLogStorage(SqliteEventLogStorage):
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value):
         return cls(inst_data=inst_data, **config_value)
+
+
+class _RunLogWatchdog(SqliteEventLogStorageWatchdog):
+    """Dagster's watchdog of one run's database, matching its WAL file too."""
+
+    def __init__(self, storage: SqliteEventLogStorage, run_id: str, callback, cursor: str | None):
+        super().__init__(storage, run_id, callback, cursor)
+        PatternMatchingEventHandler.__init__(self, patterns=[self._log_path, f"{self._log_path}-wal"])
+
+    def on_modified(self, event: FileSystemEvent) -> None:
+        self._process_log()
 
 
 # --- run monitoring: a launcher that can tell a dead run worker ------------------------------
