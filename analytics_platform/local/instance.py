@@ -135,7 +135,7 @@ class LocalSqliteEventLogStorage(SqliteEventLogStorage):
                 for event in events:
                     self.store_event(event)
             finally:
-                self._batch.connections = None
+                self._batch.stack = self._batch.connections = None
 
     def _has_asset_key_col_on_connection(self, conn: Connection, column_name: str) -> bool:
         """Dagster inspects the asset-key table's columns for every asset event (~1 ms); a column
