@@ -146,9 +146,15 @@ def test_malformed_files_are_quarantined_and_everything_else_is_loaded_once(plat
     assert (files, rows) == (len(good), sum(len(read_rows(f)) for f in good))
 
 
-def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+def prepare_dagster_home(settings: Settings) -> None:
+    """The CLI's instance folder, written before any reader opens it (a test run alone may ask
+    for its runs before the first CLI run)."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     (settings.dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    prepare_dagster_home(settings)
     environment = {**os.environ, **settings.to_environment()}
     completed = subprocess.run(
         [str(Path(sys.executable).with_name(args[0])), *args[1:]],
@@ -159,6 +165,7 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
 
 
 def run_ids(platform: BuiltPlatform) -> set[str]:
+    prepare_dagster_home(platform.settings)
     with dg.DagsterInstance.from_config(str(platform.settings.dagster_home)) as instance:
         return {run.run_id for run in instance.get_runs()}
 

@@ -10,6 +10,7 @@ import random
 
 import dagster as dg
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -149,23 +150,39 @@ def test_source_row_is_the_position_within_each_file_of_a_batch(settings, s3_cli
             assert ledger_rows == len(expected)
 
 
+def orders_parquet(ids: list[str]) -> bytes:
+    table = pa.table({
+        "order_id": ids, "created_at": ["2026-10-02 10:00:00"] * len(ids), "user_id": ["U1"] * len(ids),
+        "product_id": ["P1"] * len(ids), "quantity": [1] * len(ids), "unit_price": ["1.00"] * len(ids),
+        "status": ["placed"] * len(ids),
+    })
+    sink = io.BytesIO()
+    pq.write_table(table, sink, row_group_size=10_000)
+    return sink.getvalue()
+
+
 def test_source_row_holds_when_a_batch_of_large_files_is_read_side_by_side(settings, s3_client):
-    # Files a batch reads alike are read by one multi-file read, on both cores, and numbered by
-    # their order in a staging table (DuckDBLoader._insert_files). Files of several MB each, with
-    # ids in no particular order, so a wrong order inside a file or across files shows up.
+    # CSV and JSON files a batch reads alike are read by one multi-file read, on both cores, and
+    # numbered by their order in a staging table; Parquet files by the reader's file_row_number
+    # (DuckDBLoader._insert_files). Files of several MB each (Parquet: many row groups), with ids
+    # in no particular order, so a wrong order inside a file or across files shows up.
     folder = f"{settings.landing_prefix}ecommerce/orders/2026-10-02"
     shuffled = random.Random(7)
     bodies = {}
-    for name in ("a", "b", "c"):
+    for name in ("a", "b", "c", "e", "f"):
         ids = [f"ORD-{name.upper()}{n:07d}" for n in shuffled.sample(range(10_000_000), 120_000)]
+        if name in ("e", "f"):
+            bodies[f"{folder}/{name}.parquet"] = (ids, orders_parquet(ids))
+            continue
         bodies[f"{folder}/{name}.csv"] = (
             ids, ORDERS_HEADER + "".join(f"{i},2026-10-02 10:00:00,U1,P1,1,1.00,placed\n" for i in ids)
         )
     bodies[f"{folder}/d.csv.gz"] = (["ORD-D1"], ORDERS_HEADER + "ORD-D1,2026-10-02 11:00:00,U1,P1,1,1.00,placed\n")
     for key, (_, body) in bodies.items():
-        data = gzip.compress(body.encode()) if key.endswith(".gz") else body.encode()
+        data = body if isinstance(body, bytes) else body.encode()
+        data = gzip.compress(data) if key.endswith(".gz") else data
         s3_client.put_object(Bucket=settings.landing_bucket, Key=key, Body=data)
-    assert sum(len(body) for _, body in bodies.values()) < 32 * 2**20  # one batch
+    assert sum(len(body) for _, body in bodies.values()) < DuckDBLoader.batch_max_bytes  # one batch
 
     run_ingestion(settings)
 
@@ -178,27 +195,38 @@ def test_source_row_holds_when_a_batch_of_large_files_is_read_side_by_side(setti
         assert loaded == list(enumerate(ids, start=1)), key
 
 
-def test_a_column_named_like_the_staged_reads_own_columns_loads_as_data(settings, s3_client):
-    # The multi-file read adds a column __file_index that numbers the rows; files with such a
-    # column of their own are read one by one, so their value is data and numbers nothing.
+@pytest.mark.parametrize(
+    ("suffix", "column"),
+    [("csv", "__file_index"), ("csv", "rowid"), ("parquet", "file_row_number"), ("parquet", "filename")],
+)
+def test_a_column_named_like_the_readers_numbering_columns_loads_as_data(settings, s3_client, suffix, column):
+    # The multi-file read adds a column __file_index and numbers rows by the staging table's
+    # rowid (which a column named rowid would hide); the Parquet reader adds file_row_number and
+    # filename. Files with such a column of their own are read another way, so their value is
+    # data and numbers nothing.
     folder = f"{settings.landing_prefix}ecommerce/orders/2026-10-03"
-    header = ORDERS_HEADER.replace("\n", ",__file_index\n")
-    bodies = {
-        f"{folder}/{name}.csv": header + "".join(
-            f"ORD-{name.upper()}{n},2026-10-03 10:00:00,U1,P1,1,1.00,placed,{9 - n}\n" for n in range(1, 4)
-        )
-        for name in ("a", "b")
+    rows = {
+        name: [(f"ORD-{name.upper()}{n}", str(9 - n)) for n in range(1, 4)] for name in ("a", "b")
     }
-    for key, body in bodies.items():
-        s3_client.put_object(Bucket=settings.landing_bucket, Key=key, Body=body.encode())
+    for name, file_rows in rows.items():
+        if suffix == "csv":
+            body = ORDERS_HEADER.replace("\n", f",{column}\n").encode() + "".join(
+                f"{order_id},2026-10-03 10:00:00,U1,P1,1,1.00,placed,{value}\n" for order_id, value in file_rows
+            ).encode()
+        else:
+            table = pq.read_table(io.BytesIO(orders_parquet([order_id for order_id, _ in file_rows])))
+            sink = io.BytesIO()
+            pq.write_table(table.append_column(column, pa.array([value for _, value in file_rows])), sink)
+            body = sink.getvalue()
+        s3_client.put_object(Bucket=settings.landing_bucket, Key=f"{folder}/{name}.{suffix}", Body=body)
 
     run_ingestion(settings)
 
     assert query(
-        settings, "SELECT _source_key, _source_row, order_id, __file_index FROM raw_ecommerce.orders ORDER BY 1, 2"
+        settings, f'SELECT _source_key, _source_row, order_id, "{column}" FROM raw_ecommerce.orders ORDER BY 1, 2'
     ) == [
-        (f"{folder}/{name}.csv", n, f"ORD-{name.upper()}{n}", str(9 - n))
-        for name in ("a", "b") for n in range(1, 4)
+        (f"{folder}/{name}.{suffix}", n, order_id, value)
+        for name, file_rows in rows.items() for n, (order_id, value) in enumerate(file_rows, start=1)
     ]
 
 

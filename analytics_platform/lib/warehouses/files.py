@@ -238,11 +238,15 @@ def _open_text(local_file: LocalFile) -> io.TextIOBase:
 
 
 def duckdb_reader_sql(
-    local_file: LocalFile, columns: list[str] | None, read_alike: list[LocalFile] | None = None
+    local_file: LocalFile,
+    columns: list[str] | None,
+    read_alike: list[LocalFile] | None = None,
+    numbered: bool = False,
 ) -> str:
     """A DuckDB table function reading the file strictly; every column as text except Parquet's.
     With `read_alike`, it reads those files instead, in their order: files of the same format,
-    compression and columns as `local_file` (`duckdb.files_read_alike`).
+    compression and columns as `local_file` (`duckdb.files_read_alike`). `numbered` (Parquet
+    only) adds each row's file name and position in it (`filename`, `file_row_number`).
 
     Used by the DuckDB loader to load and by every loader to probe JSON and Parquet columns.
     """
@@ -251,7 +255,7 @@ def duckdb_reader_sql(
     else:
         location = sql_literal(str(local_file.path))
     if local_file.file_format == "parquet":
-        return f"read_parquet({location})"
+        return f"read_parquet({location}" + (", filename = true, file_row_number = true)" if numbered else ")")
     options = local_file.options
     compression = _compression(local_file)
     as_text = None
