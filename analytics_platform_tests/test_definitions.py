@@ -124,6 +124,48 @@ def test_the_local_event_log_stores_a_runs_planned_events_in_one_batch(tmp_path,
         assert connections_per_batch == [2, 2]  # the run's database and the index, once a batch
 
 
+def test_the_local_event_log_inspects_each_index_table_once_and_still_indexes_every_event(tmp_path, monkeypatch):
+    """Dagster asks whether the asset-event-tags table exists for every materialization (a new
+    connection each time): the local storage asks SQLite once, and every materialization's
+    data-version tags still land in that table."""
+    from dagster._core.storage.event_log.schema import AssetEventTagsTable
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    from analytics_platform.local.instance import LocalSqliteEventLogStorage
+
+    inspected: list[str] = []
+    inspect = SqliteEventLogStorage.has_table
+
+    def counting_has_table(self, table_name):
+        inspected.append(table_name)
+        return inspect(self, table_name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counting_has_table)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
+    specs = [dg.AssetSpec(f"asset_{i}") for i in range(10)]
+
+    @dg.multi_asset(specs=specs)
+    def many():
+        for spec in specs:
+            yield dg.MaterializeResult(asset_key=spec.key)
+
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert isinstance(instance.event_log_storage, LocalSqliteEventLogStorage)
+        runs = [dg.materialize([many], instance=instance) for _ in range(2)]
+        assert all(run.success for run in runs)
+        with instance.event_log_storage.index_connection() as connection:
+            tagged = connection.execute(
+                AssetEventTagsTable.select().with_only_columns(AssetEventTagsTable.c.asset_key).distinct()
+            ).fetchall()
+            events_tagged = connection.execute(
+                AssetEventTagsTable.select().with_only_columns(AssetEventTagsTable.c.event_id).distinct()
+            ).fetchall()
+    assert sorted(row[0] for row in tagged) == sorted(spec.key.to_string() for spec in specs)
+    assert len(events_tagged) == 20  # every materialization of both runs
+    assert inspected.count(AssetEventTagsTable.name) == 1
+
+
 def test_a_run_log_watcher_sees_each_event_while_the_writer_keeps_its_connection_open(tmp_path):
     """The webserver follows a live run through a file watcher on the run's database, and the run
     worker (another process, another storage) writes the events. Its connection stays open, so

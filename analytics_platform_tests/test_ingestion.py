@@ -264,6 +264,69 @@ def test_a_bad_file_in_a_batch_is_quarantined_alone_and_the_rest_load(settings, 
     ]
 
 
+class _RecordingConnection:
+    """The loader's DuckDB connection, recording the memory_limit each raw insert ran under."""
+
+    def __init__(self, connection):
+        self._connection = connection
+        self.insert_limits: list[str] = []
+
+    def execute(self, sql, *args):
+        if sql.startswith("INSERT INTO raw_ecommerce.orders"):
+            self.insert_limits.append(self.setting("memory_limit"))
+        return self._connection.execute(sql, *args)
+
+    def setting(self, name: str) -> str:
+        return self._connection.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+
+def test_a_file_read_alone_loads_under_the_smaller_budget_and_the_loader_resets_it(settings, s3_client, tmp_path):
+    """A CSV read on its own (streamed, one thread) is inserted under the streamed-read budget;
+    a batch read side by side under the loader's; after either, and after a file that fails,
+    the connection is back to the loader's settings."""
+    from analytics_platform.lib.datasets import dataset_for_key, load_datasets
+    from analytics_platform.lib.objects import list_landing_objects
+
+    folder = f"{settings.landing_prefix}ecommerce/orders/2026-10-01"
+    bodies = {
+        "alone.csv": ORDERS_HEADER + GOOD_ORDER,
+        "bad.csv": ORDERS_HEADER + "ORD-2,2026-10-01 11:00:00,U1,P1,two,1.00,placed\n",
+        "pair_a.csv": ORDERS_HEADER + "ORD-A,2026-10-01 11:00:00,U1,P1,1,1.00,placed\n",
+        "pair_b.csv": ORDERS_HEADER + "ORD-B,2026-10-01 12:00:00,U1,P1,1,1.00,placed\n",
+    }
+    for name, body in bodies.items():
+        s3_client.put_object(Bucket=settings.landing_bucket, Key=f"{folder}/{name}", Body=body.encode())
+    objects = {
+        o.key.rsplit("/", 1)[1]: o
+        for o in list_landing_objects(s3_client, settings.landing_bucket, settings.landing_prefix)
+    }
+    dataset = dataset_for_key(load_datasets(settings), objects["alone.csv"].key, settings.landing_prefix)
+    with duckdb.connect() as scratch:  # how DuckDB reports each budget back
+        shown = {}
+        for limit in ("300MB", "100MB"):
+            scratch.execute(f"SET memory_limit = '{limit}'")
+            shown[limit] = scratch.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    with DuckDBLoader(tmp_path / "w.duckdb", memory_limit="300MB", streamed_read_memory_limit="100MB") as loader:
+        connection = loader._connection = _RecordingConnection(loader._connection)
+        assert loader.load(dataset, objects["alone.csv"], s3_client, "run").loaded
+        assert connection.insert_limits == [shown["100MB"]]
+        assert connection.setting("memory_limit") == shown["300MB"]
+        assert not loader.load(dataset, objects["bad.csv"], s3_client, "run").loaded
+        assert connection.setting("memory_limit") == shown["300MB"]
+        connection.insert_limits.clear()
+        [outcomes] = loader.load_in_batches(dataset, [objects["pair_a.csv"], objects["pair_b.csv"]], s3_client, "run")
+        assert [o.loaded for o in outcomes] == [True, True]
+        assert connection.insert_limits == [shown["300MB"]]  # one multi-file read, unordered insert
+        assert (connection.setting("memory_limit"), connection.setting("preserve_insertion_order")) == (
+            shown["300MB"], True
+        )
+        assert connection.execute("SELECT count(*) FROM raw_ecommerce.orders").fetchone()[0] == 3
+
+
 ORDERS_HEADER = "order_id,created_at,user_id,product_id,quantity,unit_price,status\n"
 GOOD_ORDER = "ORD-0000001,2026-10-01 10:00:00,U00001,P0001,2,9.99,delivered\n"
 

@@ -1,6 +1,6 @@
 """Loads one landed object with the project's DuckDBLoader, measuring memory: in its own process.
 
-    python -m benchmarks.ingest_child KEY [--single-get] [--memory-limit 256MB]
+    python -m benchmarks.ingest_child KEY [--single-get] [--memory-limit 256MB] [--streamed-read-memory-limit 128MB]
 
 Settings (bucket, endpoint, warehouse) come from the environment. A sampler thread reads this
 process's resident set size (/proc/self/status VmRSS) every 20 ms and attributes it to the
@@ -15,6 +15,8 @@ fork+exec, and the parent holds the local S3 server's data).
   loader now downloads with one streamed `get_object` (IfMatch on the listed ETag) anyway.
 --memory-limit: DuckDB's memory_limit for the loader, instead of the product's default
   (DEFAULT_MEMORY_LIMIT in analytics_platform/lib/warehouses/duckdb.py).
+--streamed-read-memory-limit: the budget of a file read on its own (this benchmark's one file),
+  instead of the product's STREAMED_READ_MEMORY_LIMIT.
 """
 
 from __future__ import annotations
@@ -125,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("key")
     parser.add_argument("--single-get", action="store_true")
     parser.add_argument("--memory-limit")
+    parser.add_argument("--streamed-read-memory-limit")
     args = parser.parse_args(argv)
     key = args.key
     sampler = Sampler()
@@ -149,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     timed_client = TimedDownloads(client, sampler, args.single_get)
     started = time.perf_counter()
     options = {"memory_limit": args.memory_limit} if args.memory_limit else {}
+    if args.streamed_read_memory_limit:
+        options["streamed_read_memory_limit"] = args.streamed_read_memory_limit
     with DuckDBLoader(settings.duckdb_path, **options) as loader:
         outcome = loader.load(dataset, landing_object, timed_client, "bench-ingest-memory")
         sampler.phase = "close"
@@ -168,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             "ru_maxrss_mib_inherited": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "single_get": args.single_get,
             "memory_limit": args.memory_limit,
+            "streamed_read_memory_limit": args.streamed_read_memory_limit,
             "peak_rss_mib_by_phase": {k: round(v, 1) for k, v in sampler.peaks.items()},
         }
     )

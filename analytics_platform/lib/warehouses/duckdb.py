@@ -44,10 +44,14 @@ from analytics_platform.lib.warehouses.files import (
     sql_literal,
 )
 
-# DuckDB otherwise lets its buffer pool grow to 80% of RAM before spilling to `<warehouse>.tmp`:
-# a 0.92 GB CSV peaked at 531 MiB RSS without a limit, ~445 MiB with 256 MB, ~320 MiB with
-# 128 MB (slower: benchmarks/ingest_memory.py).
+# DuckDB otherwise lets its buffer pool grow to 80% of RAM before spilling to `<warehouse>.tmp`
+# (a 0.92 GB CSV peaked at 531 MiB RSS without a limit). Batches of many files read side by side
+# need this much: with 128 MB the 10M benchmark's 124 order files loaded 5-10% slower.
 DEFAULT_MEMORY_LIMIT = "256MB"
+# A CSV or JSON file read on its own is numbered by a streaming row_number() on one thread, which
+# a larger budget does not speed up: the 0.92 GB CSV of benchmarks/ingest_memory.py loaded as
+# fast with 128 MB as with 256 MB and peaked at 402 MiB instead of 527-544 MiB.
+STREAMED_READ_MEMORY_LIMIT = "128MB"
 
 
 class DuckDBLoader(WarehouseLoader):
@@ -61,18 +65,24 @@ class DuckDBLoader(WarehouseLoader):
     batch_max_files = 64
 
     def __init__(
-        self, database_path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, lake_dir: Path | None = None
+        self,
+        database_path: Path,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
+        lake_dir: Path | None = None,
+        streamed_read_memory_limit: str = STREAMED_READ_MEMORY_LIMIT,
     ):
         super().__init__()
+        self._memory_limit = memory_limit
+        self._streamed_read_memory_limit = streamed_read_memory_limit
         database_path.parent.mkdir(parents=True, exist_ok=True)
         # Where external datasets' files are mirrored (beside the warehouse file by default).
         self._lake_dir = Path(lake_dir or database_path.parent / "lake").resolve()
         self._connection = duckdb.connect(str(database_path))
         # Naive timestamps in files are UTC by contract; parse them as such whatever the host's zone.
         self._connection.execute("SET TimeZone = 'UTC'")
-        self._connection.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
         # preserve_insertion_order stays on (the default): _source_row is a row's position in its
         # file, numbered over a scan (or a staging table's rowid) that keeps the files' order.
+        self._reset_insert_settings()
         self._create_bookkeeping_tables()
 
     @classmethod
@@ -109,7 +119,11 @@ class DuckDBLoader(WarehouseLoader):
 
     def _rollback(self) -> None:
         self._connection.execute("ROLLBACK")
-        # An insert that failed may have left it off (_insert_files): only now can it be reset.
+        # An insert that failed may have left them changed (_insert_files): only now can they be reset.
+        self._reset_insert_settings()
+
+    def _reset_insert_settings(self) -> None:
+        self._connection.execute(f"SET memory_limit = {sql_literal(self._memory_limit)}")
         self._connection.execute("SET preserve_insertion_order = true")
 
     def _error_reason(self, error: BaseException) -> str:
@@ -245,15 +259,15 @@ class DuckDBLoader(WarehouseLoader):
             + " UNION ALL ".join(selects)
         )
         if numbered_while_read:
-            total_rows = con.execute(insert).fetchone()[0]
+            con.execute(f"SET memory_limit = {sql_literal(self._streamed_read_memory_limit)}")
         else:
             # Every row carries its number already, and the raw table's physical order means
             # nothing (bronze orders rows by the load columns), so the insert need not keep the
             # order it reads in: unordered, DuckDB writes the table faster (10M benchmark's
             # users, 2.2M rows: 1.7 s ordered, 1.1 s not).
             con.execute("SET preserve_insertion_order = false")
-            total_rows = con.execute(insert).fetchone()[0]
-            con.execute("SET preserve_insertion_order = true")  # on failure, _rollback resets it
+        total_rows = con.execute(insert).fetchone()[0]
+        self._reset_insert_settings()  # on failure, _rollback resets them
         for table in staged:
             con.execute(f"DROP TABLE {table}")
         if len(local_files) == 1:
