@@ -95,11 +95,15 @@ class AnalyticsDbtTranslator(DagsterDbtTranslator):
         if self._docs_url:
             page = f"{self._docs_url.rstrip('/')}/#!/{props['resource_type']}/{unique_id}"
             metadata["dbt docs"] = dg.MetadataValue.url(page)
+        # One replace, not a replace and a merge: building an AssetSpec is most of the cost of a
+        # spec at 5,000 models (code-location load, BENCHMARKS.md).
         return spec.replace_attributes(
             key=dg.AssetKey(model_asset_name(props)),
             group_name=group or spec.group_name,
             owners=spec.owners or owners_from_meta(props),
-        ).merge_attributes(tags=tags, metadata=metadata)
+            tags={**spec.tags, **tags},
+            metadata={**spec.metadata, **metadata},
+        )
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
         """dagster-dbt's check, with the test's YAML `description:` or a sentence saying what it
