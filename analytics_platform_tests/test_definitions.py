@@ -28,18 +28,33 @@ def test_every_op_that_opens_the_warehouse_is_in_the_single_writer_pool(definiti
 
 
 def test_the_generated_instance_config_runs_one_warehouse_op_at_a_time(tmp_path, monkeypatch):
+    with local_instance(tmp_path, monkeypatch) as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def local_instance(tmp_path, monkeypatch) -> dg.DagsterInstance:
+    """An instance with the product's dagster.yaml in `tmp_path` (use it as a context manager)."""
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+    return dg.DagsterInstance.from_config(str(tmp_path))
+
+
+def many_assets(count: int) -> tuple[list[dg.AssetSpec], dg.AssetsDefinition]:
+    """One step materializing `count` assets, as a dbt build does."""
+    specs = [dg.AssetSpec(f"asset_{i}") for i in range(count)]
+
+    @dg.multi_asset(specs=specs)
+    def many():
+        for spec in specs:
+            yield dg.MaterializeResult(asset_key=spec.key)
+
+    return specs, many
 
 
 def test_the_local_event_log_keeps_events_where_dagster_does_without_an_fsync_each(tmp_path, monkeypatch):
     from analytics_platform.local.instance import LocalSqliteEventLogStorage
 
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+    with local_instance(tmp_path, monkeypatch) as instance:
         assert isinstance(instance.event_log_storage, LocalSqliteEventLogStorage)
 
         @dg.asset
@@ -94,16 +109,8 @@ def test_the_local_event_log_stores_a_runs_planned_events_in_one_batch(tmp_path,
 
     monkeypatch.setattr(LocalSqliteEventLogStorage, "store_event_batch", recording_store_event_batch)
     monkeypatch.setattr(LocalSqliteEventLogStorage, "_open", counting_open)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
-    specs = [dg.AssetSpec(f"asset_{i}") for i in range(25)]
-
-    @dg.multi_asset(specs=specs)
-    def many():
-        for spec in specs:
-            yield dg.MaterializeResult(asset_key=spec.key)
-
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+    specs, many = many_assets(25)
+    with local_instance(tmp_path, monkeypatch) as instance:
         assert isinstance(instance.event_log_storage, LocalSqliteEventLogStorage)
         for _ in range(2):  # the second run updates the index rows the first one wrote
             result = dg.materialize([many], instance=instance)
@@ -141,16 +148,8 @@ def test_the_local_event_log_inspects_each_index_table_once_and_still_indexes_ev
         return inspect(self, table_name)
 
     monkeypatch.setattr(SqliteEventLogStorage, "has_table", counting_has_table)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    (tmp_path / "dagster.yaml").write_text(DAGSTER_YAML)
-    specs = [dg.AssetSpec(f"asset_{i}") for i in range(10)]
-
-    @dg.multi_asset(specs=specs)
-    def many():
-        for spec in specs:
-            yield dg.MaterializeResult(asset_key=spec.key)
-
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+    specs, many = many_assets(10)
+    with local_instance(tmp_path, monkeypatch) as instance:
         assert isinstance(instance.event_log_storage, LocalSqliteEventLogStorage)
         runs = [dg.materialize([many], instance=instance) for _ in range(2)]
         assert all(run.success for run in runs)
