@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analytics_platform.lib.datasets import Dataset
+from analytics_platform.lib.warehouses.duckdb_selects import typed_file_select_sql
 from analytics_platform.lib.warehouses.files import LocalFile, MalformedFile, scratch_duckdb
 
 LAKE_SCHEMA_SUFFIX = "_lake"
@@ -96,9 +97,6 @@ def validated_rows(dataset: Dataset, local_files: list[LocalFile]) -> dict[str, 
     with the very typed SELECT the DuckDB loader inserts (an in-memory DuckDB reading the local
     copies), so every engine accepts and rejects the same files with the same reasons. Raises
     the DuckDB data error of the first bad file (the loader's `data_errors` quarantine it)."""
-    # Imported here: duckdb.py builds on this module (the lake folder below).
-    from analytics_platform.lib.warehouses.duckdb import typed_file_select_sql
-
     rows: dict[str, int] = {}
     with scratch_duckdb() as reader:
         for local_file in local_files:

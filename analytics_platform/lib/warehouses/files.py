@@ -245,7 +245,7 @@ def duckdb_reader_sql(
 ) -> str:
     """A DuckDB table function reading the file strictly; every column as text except Parquet's.
     With `read_alike`, it reads those files instead, in their order: files of the same format,
-    compression and columns as `local_file` (`duckdb.files_read_alike`). `numbered` (Parquet
+    compression and columns as `local_file` (`duckdb_selects.files_read_alike`). `numbered` (Parquet
     only) adds each row's file name and position in it (`filename`, `file_row_number`).
 
     Used by the DuckDB loader to load and by every loader to probe JSON and Parquet columns.

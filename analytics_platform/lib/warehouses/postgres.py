@@ -1,7 +1,7 @@
 """PostgreSQL's part of loading (ANALYTICS_WAREHOUSE=postgres; POSTGRES_* settings).
 
 Each file of a batch is read and typed by an in-process, in-memory DuckDB with the very SELECT the
-DuckDB loader inserts (`duckdb.typed_file_select_sql`: the declared types, the `timestamp_format`, the
+DuckDB loader inserts (`duckdb_selects.typed_file_select_sql`: the declared types, the `timestamp_format`, the
 required-column check, `_source_row` in file order), written as CSV to local disk, and streamed
 to PostgreSQL with one `COPY <raw table> FROM STDIN` per file. So both engines accept and reject
 exactly the same files with the same reasons, PostgreSQL receives plain typed CSV (its bulk path,
@@ -32,7 +32,7 @@ from analytics_platform.lib.warehouses.base import (
     as_utc_naive,
     bookkeeping_ddl,
 )
-from analytics_platform.lib.warehouses.duckdb import typed_file_select_sql
+from analytics_platform.lib.warehouses.duckdb_selects import typed_file_select_sql
 from analytics_platform.lib.warehouses.files import (
     DUCKDB_DATA_ERRORS,
     LocalFile,

@@ -3,7 +3,7 @@ local warehouse folder (settings: ANALYTICS_SPARK_WAREHOUSE_DIR), the runnable s
 Databricks (docs/SPARK_DATABRICKS.md).
 
 Typing: each file of a batch is read and typed by an in-process, in-memory DuckDB with the very
-SELECT the DuckDB loader inserts (`duckdb.typed_file_select_sql`), as the PostgreSQL loader does,
+SELECT the DuckDB loader inserts (`duckdb_selects.typed_file_select_sql`), as the PostgreSQL loader does,
 and written as a typed parquet file beside the download. So every engine accepts and rejects
 exactly the same files with the same reasons (one implementation of the cast rules), and Spark
 receives exactly-typed columns it only has to append.
@@ -52,7 +52,7 @@ from analytics_platform.lib.warehouses.base import (
     bookkeeping_ddl,
 )
 from analytics_platform.lib.warehouses.databricks import add_partition_sql, external_table_ddl
-from analytics_platform.lib.warehouses.duckdb import typed_file_select_sql
+from analytics_platform.lib.warehouses.duckdb_selects import typed_file_select_sql
 from analytics_platform.lib.warehouses.external import (
     lake_table,
     landing_root_prefix,
