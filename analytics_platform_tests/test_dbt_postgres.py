@@ -151,3 +151,20 @@ def test_the_project_builds_the_same_tables_on_postgresql_as_on_duckdb(settings,
         assert cursor.fetchall() == [("delivered",)]
         cursor.execute("SELECT count(*) FROM snapshots.snap_products WHERE product_id = 'P0001'")
         assert cursor.fetchone()[0] >= 2
+
+    # Both engines report the rows each gold table wrote in the last build (DuckDB through the
+    # profile's plugin, analytics_platform/lib/dbt_duckdb_plugin.py): each the table's size.
+    gold = [table for table in COMPARED if table.startswith("gold.") and not table.endswith("_v1")]  # v1: a view
+    sizes = {table.split(".")[1]: len(rows(settings.duckdb_path, postgres, table, "1")[0]) for table in gold}
+    reported = (
+        "SELECT r.node_name, r.rows_affected FROM audit.dbt_node_results r "
+        "JOIN audit.dbt_invocations i USING (invocation_id) "
+        "WHERE i.started_at = (SELECT max(started_at) FROM audit.dbt_invocations) "
+        f"AND r.materialized = 'table' AND r.node_name IN ({', '.join(repr(name) for name in sizes)})"
+    )
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        assert dict(con.execute(reported).fetchall()) == sizes
+    with pg_connect(postgres) as con:
+        cursor = con.cursor()
+        cursor.execute(reported)
+        assert dict(cursor.fetchall()) == sizes

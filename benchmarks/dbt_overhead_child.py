@@ -10,9 +10,6 @@ VARIANT:
                      DagsterInstance with the product's storage (DAGSTER_HOME, SQLite): the
                      product as `make dev` / `make demo` runs it
   dagster-ephemeral  the same on an in-memory instance: what event storage costs
-  dagster-unheld     the same as `dagster`, with dbt's events passed on as dbt reports them
-                     (dagster-dbt's plain `stream()`, no row counts): what holding the events
-                     until dbt exits, for the row counts, costs
   invocation         `dbt.cli(["build"]).wait()` with the project's dbt resource, outside any run
 
 Settings come from the environment (ANALYTICS_DBT_PROJECT_DIR points at the generated
@@ -50,10 +47,6 @@ def main(argv: list[str] | None = None) -> int:
         defs.resources["dbt"].cli(["build"]).wait()
         payload["success"] = True
     else:
-        if variant == "dagster-unheld":
-            from analytics_platform.defs.dbt import assets
-
-            assets.stream_with_row_counts = lambda invocation, count_rows=None: invocation.stream()
         instance = dg.DagsterInstance.ephemeral() if variant == "dagster-ephemeral" else dg.DagsterInstance.get()
         result = job.execute_in_process(instance=instance, asset_selection=dbt_built, raise_on_error=False)
         payload["steps"] = sorted({e.step_key for e in result.all_events if e.step_key})

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.common import REPO_ROOT
+
 PROJECT_NAME = "bench_trivial"
 RAW_TABLES = ("orders", "products", "users", "reviews")
 
@@ -31,7 +33,12 @@ flags:
 models:
   {PROJECT_NAME}:
     +materialized: table
+    +post-hook:
+      - "{{{{ report_rows_affected() }}}}"
 """
+
+# The real project's row-count hook (and, below, its DuckDB plugin): plain dbt runs them too.
+ROWS_AFFECTED_MACRO = REPO_ROOT / "dbt_project" / "macros" / "rows_affected.sql"
 
 # Same `duckdb` output as dbt_project/profiles.yml: the warehouse comes from the environment.
 PROFILES_YML = f"""\
@@ -43,6 +50,8 @@ PROFILES_YML = f"""\
       path: "{{{{ env_var('ANALYTICS_DUCKDB_PATH') }}}}"
       schema: main
       threads: 1
+      plugins:
+        - module: analytics_platform.lib.dbt_duckdb_plugin
 """
 
 
@@ -90,6 +99,8 @@ def generate(path: Path, models: int, tests_every: int = 10, incremental_every: 
     (path / "models" / "bench").mkdir(parents=True)
     (path / "dbt_project.yml").write_text(DBT_PROJECT_YML)
     (path / "profiles.yml").write_text(PROFILES_YML)
+    (path / "macros").mkdir()
+    shutil.copy(ROWS_AFFECTED_MACRO, path / "macros" / ROWS_AFFECTED_MACRO.name)
     (path / "models" / "bench" / "_sources.yml").write_text(_sources_yml())
     tests: dict[str, list[str]] = {"bronze": [], "silver": [], "gold": []}
     for i in range(models):

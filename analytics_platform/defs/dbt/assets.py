@@ -16,12 +16,12 @@ Test scope: the facts' row-level tests check only the rows this invocation wrote
 
 import functools
 import json
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
-from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from analytics_platform.defs.dbt.step_outputs import compute_output_asset_keys_once_per_step
 from analytics_platform.lib.backfill_window import (
@@ -40,99 +40,59 @@ FULL_TEST_SCOPE = {"test_scope": "full"}
 
 ROWS_WRITTEN = "dbt/rows_affected"
 
+ROWS_AFFECTED_LINE = re.compile(r" rows_affected=(\d+)$")
+"""The line dbt_project/macros/rows_affected.sql logs for a node: `<relation> rows_affected=<n>`."""
 
-def row_count_metadata(result: Mapping[str, Any], materialized: str | None) -> dict[str, Any]:
-    """What dbt itself reported for a node it built: `adapter_response.rows_affected` in
-    run_results.json (dbt-duckdb fills it for tables and seeds; -1 or absent otherwise).
+
+def row_count_metadata(rows: int, materialized: str | None) -> dict[str, Any]:
+    """The rows a node's main statement wrote, as its adapter reported them.
 
     A table or seed is rebuilt whole, so the rows written are its row count (`dagster/row_count`,
     which the asset page and graph show). An incremental model or snapshot only wrote the rows of
     this run: those go under `dbt/rows_affected`, never as the table's size. Views: nothing.
     """
-    if isinstance(result.get("table_rows"), int):  # counted after dbt exited (DuckDB)
-        return {"dagster/row_count": result["table_rows"]}
-    rows = (result.get("adapter_response") or {}).get("rows_affected")
-    if not isinstance(rows, int) or rows < 0 or materialized == "view":
+    if materialized == "view":
         return {}
     if materialized in {"table", "seed"}:
         return {"dagster/row_count": rows}  # what TableMetadataSet(row_count=...) writes
     return {ROWS_WRITTEN: rows}
 
 
-def duckdb_row_counter(settings: Settings):
-    """DuckDB does not report rows_affected for tables (dbt-duckdb 1.11: seeds only, measured):
-    after dbt exits, one read-only connection counts them (`count(*)` of a DuckDB table reads
-    row-group metadata: ~1 ms each). Other warehouses: None (rows_affected or nothing)."""
-    if settings.warehouse_type != "duckdb":
-        return None
+def stream_with_row_counts(invocation) -> Iterator[Any]:
+    """`invocation.stream()` with the rows each node wrote on its materialization.
 
-    def count(relations: list[str]) -> dict[str, int]:
-        import duckdb
-
-        counts = {}
-        with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-            for relation in relations:
-                try:
-                    counts[relation] = con.execute(f"select count(*) from {relation}").fetchone()[0]
-                except duckdb.Error:
-                    continue
-        return counts
-
-    return count
-
-
-def stream_with_row_counts(invocation, count_rows=None) -> Iterator[Any]:
-    """`invocation.stream()` with each model's row count from dbt's own run_results.json.
-
-    dbt writes `rows_affected` only in run_results.json (at the end) and in its DEBUG-level
-    NodeFinished events, which dagster-dbt does not ask for; so the events are held until dbt
-    exits, as dagster-dbt's `.fetch_row_counts()` does on DuckDB (the file lock), but without its
-    `count(*)` per model: README "Row-count cost" has the measurement.
+    Each event is passed on as dbt reports its node, so a run's materializations appear while dbt
+    runs. The project's post-hook `report_rows_affected()` logs a node's rows just before dbt
+    reports the node's result; dagster-dbt's `stream()` drops such log lines, so this reads dbt's
+    raw events itself and turns each into Dagster events the way `stream()` does. A node whose
+    adapter reported no rows gets none (README "Row counts").
     """
-    events, error = [], None
-    iterator = iter(invocation.stream())
-    try:
-        events.extend(iterator)
-    except DagsterDbtCliRuntimeError as raised:  # yield what dbt did build, then fail the same
-        error = raised
-    try:
-        results = {
-            result["unique_id"]: result
-            for result in invocation.get_artifact("run_results.json").get("results", [])
-        }
-    except (OSError, ValueError):  # no run_results.json (dbt failed early): no row counts
-        results = {}
+    rows_by_node: dict[str, int] = {}
     nodes = invocation.manifest.get("nodes", {})
-    if count_rows is not None:  # tables dbt built without a rows_affected
-        # schema.table: the manifest's database part names the file it was parsed against
-        missing = {
-            f'"{nodes[unique_id]["schema"]}"."{nodes[unique_id].get("alias") or nodes[unique_id]["name"]}"': unique_id
-            for unique_id, result in results.items()
-            if unique_id in nodes and nodes[unique_id].get("relation_name")
-            and result.get("status") == "success"
-            and nodes[unique_id].get("config", {}).get("materialized") in {"table", "incremental"}
-            and "rows_affected" not in (result.get("adapter_response") or {})
-        }
-        for relation, rows in count_rows(list(missing)).items():
-            response = dict(results[missing[relation]].get("adapter_response") or {})
-            results[missing[relation]] = {
-                **results[missing[relation]], "adapter_response": response, "table_rows": rows
-            }
-    for event in events:
-        unique_id = (event.metadata or {}).get("unique_id")
-        unique_id = getattr(unique_id, "value", unique_id)
-        if isinstance(event, (dg.Output, dg.AssetMaterialization)) and unique_id in results:
-            node = nodes.get(unique_id, {})
-            materialized = (
-                "seed" if node.get("resource_type") == "seed"
-                else node.get("config", {}).get("materialized")
-            )
-            extra = row_count_metadata(results[unique_id], materialized)
-            if extra:
-                event = event.with_metadata({**event.metadata, **extra})
-        yield event
-    if error is not None:
-        raise error
+    for raw in invocation.stream_raw_events():  # raises once dbt exits, if dbt failed
+        info = raw.raw_event["info"]
+        unique_id = raw.raw_event["data"].get("node_info", {}).get("unique_id")
+        if info["name"] == "JinjaLogInfo" and unique_id:
+            if match := ROWS_AFFECTED_LINE.search(info.get("msg", "")):
+                rows_by_node[unique_id] = int(match.group(1))
+            continue
+        for event in raw.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=invocation.context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        ):
+            if isinstance(event, (dg.Output, dg.AssetMaterialization)) and unique_id in rows_by_node:
+                node = nodes.get(unique_id, {})
+                materialized = (
+                    "seed" if node.get("resource_type") == "seed"
+                    else node.get("config", {}).get("materialized")
+                )
+                extra = row_count_metadata(rows_by_node.pop(unique_id), materialized)
+                if extra:
+                    event = event.with_metadata({**event.metadata, **extra})
+            yield event
 
 
 def dbt_build_args(context: dg.AssetExecutionContext, config: DbtBuildConfig) -> list[str]:
@@ -163,8 +123,6 @@ def build_dbt_model_assets(settings: Settings) -> dg.AssetsDefinition:
         name=DBT_OP,
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        yield from stream_with_row_counts(
-            dbt.cli(dbt_build_args(context, config), context=context), duckdb_row_counter(settings)
-        )
+        yield from stream_with_row_counts(dbt.cli(dbt_build_args(context, config), context=context))
 
     return dbt_models
