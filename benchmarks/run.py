@@ -168,15 +168,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def merge_with_existing(path: Path, results: dict, partial: bool) -> dict:
-    """A partial run (`--only`) replaces its own rows in the day's file and keeps the rest."""
+    """A partial run (`--only`) replaces the rows it measured in the day's file and keeps the rest.
+
+    A benchmark that failed in this run loses its old rows too (the errors say why); one that ran
+    and measured fewer rows (e2e at one scale) keeps the others' earlier figures.
+    """
     if not partial or not path.exists():
         return results
     previous = json.loads(path.read_text())
-    fresh_ids = {f["id"] for f in results["figures"]}
-    fresh_benchmarks = {f["benchmark"] for f in results["figures"]} | set(results["benchmark_seconds"])
+    fresh_rows = {f["row"] for f in results["figures"]}
+    failed = set(results["errors"])
     kept = [
         f for f in previous.get("figures", [])
-        if f["id"] not in fresh_ids and f["benchmark"] not in fresh_benchmarks
+        if f["row"] not in fresh_rows and f["benchmark"] not in failed
     ]
     merged = dict(results)
     merged["figures"] = kept + results["figures"]
