@@ -204,6 +204,17 @@ def test_dbt_materializations_are_reported_while_dbt_runs(platform):
     }
 
 
+def test_the_landing_runs_dbt_leaves_its_artifacts_and_no_debug_log_file(platform):
+    """dbt's debug log file costs ~17 ms per node (settings.DBT_FILE_LOG_LEVEL): the platform's
+    dbt skips it; Dagster has the node events, the invocation folder the SQL each node ran."""
+    run_id = platform.result.run_id
+    target = platform.settings.dbt_project_dir / os.environ.get("DBT_TARGET_PATH", "target")
+    (invocation,) = target.glob(f"dbt_models-{run_id[:7]}-*")
+    assert (invocation / "run_results.json").exists()
+    assert list((invocation / "run").rglob("gold_daily_sales.sql"))
+    assert not list(invocation.rglob("dbt.log*"))
+
+
 def prepare_dagster_home(settings: Settings) -> None:
     """The CLI's instance folder, written before any reader opens it (a test run alone may ask
     for its runs before the first CLI run)."""
