@@ -241,11 +241,11 @@ def _s3_prefix_setting(env: Mapping[str, str], name: str) -> str | None:
 
 
 DBT_FILE_LOG_LEVEL = "none"
-"""The level of dbt's own log file (logs/dbt.log) for the platform's dbt processes, unless
-DBT_LOG_LEVEL_FILE is set. dbt's default, debug, formats every event of every node as JSON
-under dagster-dbt (several MB per build): ~17 ms per node; a 1M-order landing run's dbt step took
-28.1 s with it and 22.9 s without (BENCHMARKS.md). Dagster already records each node's events;
-the SQL a node ran is in the invocation's run/ folder. `DBT_LOG_LEVEL_FILE=debug` brings it back."""
+"""The level of dbt's own log file (dbt.log in each invocation's target folder) for the platform's
+dbt processes, unless DBT_LOG_LEVEL_FILE is set. dbt's default, debug, formats every event of every
+node as JSON under dagster-dbt: ~17 ms per node (measurements in BENCHMARKS.md). Dagster already
+records each node's events; the SQL a node ran is in the invocation's run/ folder.
+`DBT_LOG_LEVEL_FILE=debug` brings the file back."""
 
 
 def export_dbt_env(settings: Settings) -> None:
