@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import gzip
 import io
 import json
@@ -14,7 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from analytics_platform.lib.datasets import Column
 from analytics_platform.lib.warehouses.duckdb import DuckDBLoader
+from analytics_platform.lib.warehouses.duckdb_casts import typed_value_sql
 from analytics_platform.local.sample_data import (
     SampleSpec,
     generate_landing_files,
@@ -380,6 +383,54 @@ def test_a_corrected_upload_of_a_quarantined_file_loads(settings, s3_client):
     s3_client.put_object(Bucket=settings.landing_bucket, Key=key, Body=(ORDERS_HEADER + GOOD_ORDER).encode())
     assert materialized_metadata(run_ingestion(settings), "orders")["files_loaded"] == 1
     assert query(settings, "SELECT order_id, quantity FROM raw_ecommerce.orders") == [("ORD-0000001", 2)]
+
+
+# Every shape the TIMESTAMP cast takes, with the UTC instant each one means.
+TIMESTAMP_SHAPES = [
+    "2026-10-01 10:00:00",  # the fast path (strptime)
+    " 2026-10-01 10:00:07 ",
+    "2026-10-01T10:00:00",  # the rest through the TIMESTAMPTZ cast
+    "2026-10-01 10:00:00+02:00",
+    "2026-10-01T10:00:00.25-05:30",
+    "2026-10-01 10:00:00Z",
+    "2026-10-01 23:30:00.000001+00:00",
+]
+
+
+def test_every_timestamp_shape_loads_as_the_instant_it_means(settings, s3_client):
+    rows = "".join(f"ORD-{i},{value},U1,P1,1,1.00,placed\n" for i, value in enumerate(TIMESTAMP_SHAPES))
+    body = "order_id,created_at,user_id,product_id,quantity,unit_price,status\n" + rows
+    s3_client.put_object(Bucket=settings.landing_bucket, Key="landing/ecommerce/orders/x/ts.csv", Body=body.encode())
+
+    run_ingestion(settings)
+
+    loaded = dict(query(settings, "SELECT order_id, created_at FROM raw_ecommerce.orders"))
+    for i, value in enumerate(TIMESTAMP_SHAPES):
+        instant = datetime.datetime.fromisoformat(value.strip())  # naive values are UTC
+        if instant.tzinfo is not None:
+            instant = instant.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        assert loaded[f"ORD-{i}"] == instant, value
+
+
+def test_the_timestamp_fast_path_gives_the_timestamptz_casts_value_or_leaves_it_to_it():
+    """strptime's value, where it has one, is the TIMESTAMPTZ cast's (odd shapes included)."""
+    column = Column("created_at", "TIMESTAMP", "", required=False)
+    typed = typed_value_sql(column, "created_at", True, None, "__c0")
+    texts = TIMESTAMP_SHAPES + [
+        "2026-1-1 1:0:0", "2026-10-1 10:00:00", "2026-02-30 10:00:00", "2026-10-01 24:00:00",
+        "2026-10-01 10:00:60", "0001-01-01 00:00:00", "99999-01-01 00:00:00", "-2026-10-01 10:00:00",
+        "2026-10-01 10:00+02", "2026-10-01 10:00:00+02", "infinity", "2026-10-01", "x",
+    ]
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        compared = con.execute(
+            f"""SELECT text, {typed.parsed} AS parsed,
+                       CAST(TRY_CAST(text AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS reference
+                FROM (SELECT text, nullif(trim(text), '') AS "__c0_landed" FROM unnest(?) AS t(text))""",
+            [texts],
+        ).fetchall()
+    assert len(compared) == len(texts)
+    assert [(text, parsed) for text, parsed, reference in compared if parsed != reference] == []
 
 
 def test_types_offsets_and_new_columns(settings, s3_client):
