@@ -385,7 +385,7 @@ def test_a_corrected_upload_of_a_quarantined_file_loads(settings, s3_client):
     assert query(settings, "SELECT order_id, quantity FROM raw_ecommerce.orders") == [("ORD-0000001", 2)]
 
 
-# Every shape the TIMESTAMP cast takes, with the UTC instant each one means.
+# ISO 8601 timestamps in the shapes files carry them, each meaning one UTC instant.
 TIMESTAMP_SHAPES = [
     "2026-10-01 10:00:00",  # the fast path (strptime)
     " 2026-10-01 10:00:07 ",
@@ -426,7 +426,8 @@ def test_the_timestamp_fast_path_gives_the_timestamptz_casts_value_or_leaves_it_
         compared = con.execute(
             f"""SELECT text, {typed.parsed} AS parsed,
                        CAST(TRY_CAST(text AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS reference
-                FROM (SELECT text, nullif(trim(text), '') AS "__c0_landed" FROM unnest(?) AS t(text))""",
+                FROM (SELECT text, {typed.landed} AS "__c0_landed" FROM (SELECT text, text AS created_at
+                      FROM unnest(?) AS t(text)))""",
             [texts],
         ).fetchall()
     assert len(compared) == len(texts)

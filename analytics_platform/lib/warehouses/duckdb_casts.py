@@ -21,8 +21,7 @@ from analytics_platform.lib.warehouses.files import sql_identifier, sql_literal
 _WHOLE_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT",
                   "USMALLINT", "UINTEGER", "UBIGINT", "INT2", "INT4", "INT8")
 _SHOWN = 40  # characters of an offending value quoted in a reason
-ISO_NAIVE_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
-"""The shape most landed timestamps have, parsed by a fast path (see `typed_value_sql`)."""
+_ISO_NAIVE_TIMESTAMP = "%Y-%m-%d %H:%M:%S"  # the shape most landed timestamps have: a fast path
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ def typed_value_sql(
             # no fraction) and is ~4x cheaper than the TIMESTAMPTZ cast, which runs only for the
             # rows it leaves NULL (coalesce is lazy). Where strptime gives a value, it is the
             # value the TIMESTAMPTZ cast gives (test_ingestion.py).
-            parsed_sql = f"coalesce(try_strptime({landed}, {sql_literal(ISO_NAIVE_TIMESTAMP)}), {parsed_sql})"
+            parsed_sql = f"coalesce(try_strptime({landed}, {sql_literal(_ISO_NAIVE_TIMESTAMP)}), {parsed_sql})"
         expected = "an ISO 8601 timestamp, e.g. 2026-10-01 10:00:00 or 2026-10-01T10:00:00+02:00"
     else:
         parsed_sql = f"TRY_CAST({landed} AS {sql_type})"
