@@ -396,16 +396,14 @@ def test_rfm_scoring_in_duckdb_leaves_pandas_unimported():
     path = DBT_PROJECT / "models" / "ecommerce" / "silver" / "silver_customer_rfm.py"
     script = textwrap.dedent(
         f"""
-        import importlib.util, sys
+        import runpy, sys
         import duckdb
-        spec = importlib.util.spec_from_file_location("silver_customer_rfm", {str(path)!r})
-        rfm = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(rfm)
+        rfm = runpy.run_path({str(path)!r})
         orders = duckdb.sql(
             "select 'O1' as order_id, 'U1' as user_id, date '2026-10-01' as order_date,"
             " cast(12.5 as decimal(18, 2)) as line_revenue, false as is_cancelled"
         )
-        print(rfm.score_relation(orders).fetchall())
+        print(rfm["score_relation"](orders).fetchall())
         print(sorted(name for name in sys.modules if name.split('.')[0] == 'pandas'))
         """
     )

@@ -19,6 +19,10 @@ Scores are 1 (worst) to 5 (best), by quintile of rank among customers:
 """
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for the annotations only: score_customers imports it when it runs
+    import pandas as pd
 
 # First matching rule wins: (segment, {score: (lowest, highest) it may take, inclusive}); a
 # score a rule does not name may take any value. Scores are 1..5.
