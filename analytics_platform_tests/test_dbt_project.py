@@ -326,9 +326,11 @@ def test_custom_generic_tests_fail_on_bad_data_and_pass_on_good_data(tmp_path):
 
 # --------------------------------------------------------------------------- Python model
 
+RFM_MODEL = DBT_PROJECT / "models" / "ecommerce" / "silver" / "silver_customer_rfm.py"
+
+
 def load_rfm_model():
-    path = DBT_PROJECT / "models" / "ecommerce" / "silver" / "silver_customer_rfm.py"
-    spec = importlib.util.spec_from_file_location("silver_customer_rfm", path)
+    spec = importlib.util.spec_from_file_location("silver_customer_rfm", RFM_MODEL)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -393,12 +395,11 @@ def test_rfm_scoring_in_duckdb_equals_the_pandas_reference():
 def test_rfm_scoring_in_duckdb_leaves_pandas_unimported():
     """The DuckDB path composes relations only; importing pandas there cost ~0.3 s of every DuckDB
     build. Run in a fresh interpreter: this one has pandas loaded already."""
-    path = DBT_PROJECT / "models" / "ecommerce" / "silver" / "silver_customer_rfm.py"
     script = textwrap.dedent(
         f"""
         import runpy, sys
         import duckdb
-        rfm = runpy.run_path({str(path)!r})
+        rfm = runpy.run_path({str(RFM_MODEL)!r})
         orders = duckdb.sql(
             "select 'O1' as order_id, 'U1' as user_id, date '2026-10-01' as order_date,"
             " cast(12.5 as decimal(18, 2)) as line_revenue, false as is_cancelled"
