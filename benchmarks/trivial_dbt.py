@@ -49,7 +49,7 @@ PROFILES_YML = f"""\
       type: duckdb
       path: "{{{{ env_var('ANALYTICS_DUCKDB_PATH') }}}}"
       schema: main
-      threads: 1
+      threads: 2
       plugins:
         - module: analytics_platform.lib.dbt_duckdb_plugin
 """
