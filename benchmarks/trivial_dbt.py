@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from benchmarks.common import REPO_ROOT
 
 PROJECT_NAME = "bench_trivial"
@@ -40,19 +42,16 @@ models:
 # The real project's row-count hook (and, below, its DuckDB plugin): plain dbt runs them too.
 ROWS_AFFECTED_MACRO = REPO_ROOT / "dbt_project" / "macros" / "rows_affected.sql"
 
-# Same `duckdb` output as dbt_project/profiles.yml: the warehouse comes from the environment.
-PROFILES_YML = f"""\
-{PROJECT_NAME}:
-  target: "{{{{ env_var('ANALYTICS_WAREHOUSE', 'duckdb') }}}}"
-  outputs:
-    duckdb:
-      type: duckdb
-      path: "{{{{ env_var('ANALYTICS_DUCKDB_PATH') }}}}"
-      schema: main
-      threads: 2
-      plugins:
-        - module: analytics_platform.lib.dbt_duckdb_plugin
-"""
+# The real project's profile, whose `duckdb` output (threads, plugin, memory budget) this project
+# runs with: the benchmark's dbt runs as the platform's does, and follows the profile when it changes.
+REAL_PROFILES_YML = REPO_ROOT / "dbt_project" / "profiles.yml"
+
+
+def profiles_yml() -> str:
+    """dbt_project/profiles.yml's `duckdb` output under this project's profile name."""
+    real = yaml.safe_load(REAL_PROFILES_YML.read_text())["analytics_platform"]
+    profile = {"target": "duckdb", "outputs": {"duckdb": real["outputs"]["duckdb"]}}
+    return yaml.safe_dump({PROJECT_NAME: profile}, sort_keys=False, width=1000)
 
 
 def _sources_yml() -> str:
@@ -98,7 +97,7 @@ def generate(path: Path, models: int, tests_every: int = 10, incremental_every: 
         shutil.rmtree(path)
     (path / "models" / "bench").mkdir(parents=True)
     (path / "dbt_project.yml").write_text(DBT_PROJECT_YML)
-    (path / "profiles.yml").write_text(PROFILES_YML)
+    (path / "profiles.yml").write_text(profiles_yml())
     (path / "macros").mkdir()
     shutil.copy(ROWS_AFFECTED_MACRO, path / "macros" / ROWS_AFFECTED_MACRO.name)
     (path / "models" / "bench" / "_sources.yml").write_text(_sources_yml())
