@@ -302,10 +302,10 @@ PLANTED = "planted/duplicate.csv"
 def test_a_landing_run_tests_the_rows_it_wrote_and_the_full_job_the_whole_table(platform):
     """A duplicate order planted on an old day (no new delivery of its key, so no run rewrites it), and
     placed hours after its file was loaded, is invisible to a landing run's tests (the column
-    tests and the singular assert_no_orders_from_the_future) and found by the scheduled
-    full-scope job. It is planted cancelled, so the gold tables the landing run rebuilds
-    (cancelled orders excluded) stay as the landed files say for the tests that share the
-    platform."""
+    tests, the count of one row per raw order and the singular assert_no_orders_from_the_future)
+    and found by the scheduled full-scope job. It is planted cancelled, so the gold tables the
+    landing run rebuilds (cancelled orders excluded) stay as the landed files say for the tests
+    that share the platform."""
     settings = platform.settings
     with duckdb.connect(str(settings.duckdb_path)) as con:
         [(first_day,)] = con.execute("SELECT min(order_date) FROM silver.silver_orders").fetchall()
@@ -324,6 +324,10 @@ def test_a_landing_run_tests_the_rows_it_wrote_and_the_full_job_the_whole_table(
         unique = [e for e in landing.get_asset_check_evaluations()
                   if e.asset_key == dg.AssetKey("silver_orders") and e.check_name.startswith("unique_")]
         assert [e.passed for e in unique] == [True]  # the planted row was not written by the run
+        # ... nor loaded by it: the count of one row per raw order covers the run's keys only.
+        [one_row_per_order] = [e for e in landing.get_asset_check_evaluations()
+                               if e.check_name == "silver_orders_one_row_per_raw_order_id"]
+        assert one_row_per_order.passed
         [future] = [e for e in landing.get_asset_check_evaluations()
                     if e.check_name == "assert_no_orders_from_the_future"]
         assert future.passed
@@ -339,6 +343,9 @@ def test_a_landing_run_tests_the_rows_it_wrote_and_the_full_job_the_whole_table(
         future = evaluations["assert_no_orders_from_the_future"]
         assert not future.passed and future.severity == dg.AssetCheckSeverity.WARN
         assert future.metadata["dagster_dbt/failed_row_count"].value == 1
+        # The whole table holds one order more than raw: a warning (severity warn).
+        counted = evaluations["silver_orders_one_row_per_raw_order_id"]
+        assert not counted.passed and counted.severity == dg.AssetCheckSeverity.WARN
         # Full scope: the tests read the whole tables (not_null passes over every row).
         assert evaluations["not_null_silver_orders_order_id"].passed
     finally:

@@ -295,33 +295,98 @@ def generic_tests_schema() -> str:
     return json.dumps({"version": 2, "models": models}, indent=2)  # JSON is YAML
 
 
-def test_custom_generic_tests_fail_on_bad_data_and_pass_on_good_data(tmp_path):
-    project = tmp_path / "project"
+def generic_tests_project(project: Path, schema: str, models: dict[str, str]) -> Path:
+    """GENERIC_TESTS_PROJECT plus `models`, with the project's own generic tests and the macros
+    they use (cross-database, and the run scope of the incremental facts' tests), unchanged."""
     (project / "models").mkdir(parents=True)
-    (project / "models" / "schema.yml").write_text(generic_tests_schema())
-    for relative, text in GENERIC_TESTS_PROJECT.items():
+    (project / "models" / "schema.yml").write_text(schema)
+    for relative, text in {**GENERIC_TESTS_PROJECT, **models}.items():
         path = project / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip())
-    # The project's own generic tests and the cross-database macros they use, unchanged.
     shutil.copytree(DBT_PROJECT / "tests" / "generic", project / "tests" / "generic")
     shutil.copytree(DBT_PROJECT / "macros" / "cross_db", project / "macros" / "cross_db")
+    (project / "macros" / "incremental").mkdir()
+    shutil.copy(DBT_PROJECT / "macros" / "incremental" / "test_scope.sql", project / "macros" / "incremental")
+    return project
+
+
+def results_of_tests(target_path: Path) -> dict[str, dict]:
+    return {
+        result["unique_id"].split(".")[2]: result
+        for result in run_results(target_path).values()
+        if result["unique_id"].startswith("test.")
+    }
+
+
+def test_custom_generic_tests_fail_on_bad_data_and_pass_on_good_data(tmp_path):
+    project = generic_tests_project(tmp_path / "project", generic_tests_schema(), {})
 
     run_dbt(
         ["build"], target_path=tmp_path / "target", warehouse=tmp_path / "checks.duckdb",
         project_dir=project, check=False,
     )
 
-    by_name = {
-        result["unique_id"].split(".")[2]: result
-        for result in run_results(tmp_path / "target").values()
-        if result["unique_id"].startswith("test.")
-    }
+    by_name = results_of_tests(tmp_path / "target")
     assert len(by_name) == 2 * len(EXPECTED_FAILURES_ON_BAD_ROWS)
     for test, failures in EXPECTED_FAILURES_ON_BAD_ROWS.items():
         good, bad = by_name[f"good_rows__{test}"], by_name[f"bad_rows__{test}"]
         assert (good["status"], good["failures"]) == ("pass", 0), (test, good["message"])
         assert (bad["status"], bad["failures"]) == ("fail", failures), (test, bad["message"])
+
+
+# A landed table and facts built from it, as an incremental fact stands after a landing run:
+# keys 1-3 written by an earlier run from an earlier load, keys 4 and 5 loaded since (5 twice,
+# with spaces) and written by this run (`dbt_run_at()`: this invocation's stamp).
+EARLIER_LOAD, EARLIER_RUN, NEW_LOAD = "2026-01-01 00:00:00", "2026-01-01 01:00:00", "2026-01-02 00:00:00"
+FACT_ROWS = {  # fact -> (keys an earlier run wrote, keys this run wrote)
+    "fact_complete": (["1", "2", "3"], ["4", "5"]),
+    "fact_lost_a_new_key": (["1", "2", "3"], ["4"]),
+    "fact_old_duplicate": (["1", "1", "2", "3"], ["4", "5"]),
+    "fact_new_duplicate": (["1", "2", "3"], ["4", "4", "5"]),
+}
+
+
+def scoped_count_models() -> dict[str, str]:
+    landed = [(" 1", EARLIER_LOAD), ("2", EARLIER_LOAD), ("3", EARLIER_LOAD),
+              ("4", NEW_LOAD), ("5 ", NEW_LOAD), ("5", NEW_LOAD)]
+    models = {"models/landed.sql": "select * from (values {}) as t(id, _loaded_at)".format(
+        ", ".join(f"('{key}', cast('{at}' as timestamp))" for key, at in landed))}
+    for fact, (earlier, this_run) in FACT_ROWS.items():
+        rows = [f"('{key}', cast('{EARLIER_LOAD}' as timestamp), cast('{EARLIER_RUN}' as timestamp))" for key in earlier]
+        rows += [f"('{key}', cast('{NEW_LOAD}' as timestamp), {{{{ dbt_run_at() }}}})" for key in this_run]
+        models[f"models/{fact}.sql"] = "select * from (values {}) as t(id, _loaded_at, _dbt_run_at)".format(", ".join(rows))
+    return models
+
+
+def scoped_count_schema() -> str:
+    return json.dumps({"version": 2, "models": [
+        {"name": fact, "data_tests": [{"row_count_comparison": {"name": f"{fact}__one_row_per_landed_id", "arguments": {
+            "compare_model": "ref('landed')", "compare_count_expression": "count(distinct trim(id))",
+            "key": "id", "compare_key": "trim(id)"}}}]}
+        for fact in FACT_ROWS
+    ]})
+
+
+def test_row_count_comparison_by_key_counts_the_keys_of_the_run_and_every_key_under_full_scope(tmp_path):
+    """A landing run's count covers the keys it wrote and the keys loaded since the fact's older
+    rows: a lost or doubled key among them fails it, a duplicate among older rows is left to the
+    scheduled full-scope run (dbt_full_tests), which fails on all three."""
+    project = generic_tests_project(tmp_path / "project", scoped_count_schema(), scoped_count_models())
+    outcomes = {}
+    for scope, extra in (("this_run", []), ("full", ["--vars", "{test_scope: full}"])):
+        target = tmp_path / f"target_{scope}"
+        run_dbt(["build", *extra], target_path=target, warehouse=tmp_path / "checks.duckdb",
+                project_dir=project, check=False)
+        outcomes[scope] = {name.split("__")[0]: (result["status"], result["message"])
+                           for name, result in results_of_tests(target).items()}
+
+    assert {fact: status for fact, (status, _) in outcomes["this_run"].items()} == {
+        "fact_complete": "pass", "fact_lost_a_new_key": "fail", "fact_old_duplicate": "pass", "fact_new_duplicate": "fail",
+    }, outcomes["this_run"]
+    assert {fact: status for fact, (status, _) in outcomes["full"].items()} == {
+        "fact_complete": "pass", "fact_lost_a_new_key": "fail", "fact_old_duplicate": "fail", "fact_new_duplicate": "fail",
+    }, outcomes["full"]
 
 
 # --------------------------------------------------------------------------- Python model

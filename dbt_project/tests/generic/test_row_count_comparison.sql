@@ -13,18 +13,66 @@
                 compare_count_expression: count(distinct order_id)   # over compare_model
                 compare_where: "status <> 'cancelled'"         # optional filter on compare_model
     (dbt's own `where:` config filters this model.)
+
+    On an incremental fact, `key` (the model's key column) and `compare_key` (the same key as an
+    expression over compare_model) scope the comparison to the keys a landing run is about, as
+    the fact's other tests check only the rows the run wrote (macros/incremental/test_scope.sql):
+    the keys the run wrote, and the keys of compare_model's rows loaded (`loaded_at`) after the
+    newest load the model's older rows hold. Both counts are then taken over those keys only, so
+    the test costs what the run loaded, not the whole table; under the var `test_scope: full`
+    (the scheduled `dbt_full_tests` job) it compares the whole tables, as without `key`:
+
+                compare_model: source('ecommerce', 'orders')
+                compare_count_expression: count(distinct trim(order_id))
+                key: order_id                                  # over this model
+                compare_key: trim(order_id)                    # over compare_model
 -#}
 {% test row_count_comparison(model, compare_model, operator='=', count_expression='count(*)',
-                             compare_count_expression='count(*)', compare_where=none) %}
+                             compare_count_expression='count(*)', compare_where=none,
+                             key=none, compare_key=none, loaded_at='_loaded_at') %}
 
 {%- if operator not in ['=', '<', '<=', '>', '>=', '<>'] -%}
     {{ exceptions.raise_compiler_error("row_count_comparison: unsupported operator " ~ operator) }}
 {%- endif %}
+{%- if (key is none) != (compare_key is none) -%}
+    {{ exceptions.raise_compiler_error("row_count_comparison: give both key and compare_key, or neither") }}
+{%- endif %}
+{%- set scoped = key is not none and var('test_scope', 'this_run') != 'full' %}
 
-with model_count as (
+with
+{%- if scoped %}
+
+older_loads as (
+
+    -- the newest load the rows written before this run hold (none: the first run, every key)
+    select coalesce(max({{ loaded_at }}), cast('1900-01-01 00:00:00' as timestamp)) as loaded_at
+    from {{ model }}
+    where not coalesce({{ rows_this_run() }}, false)
+
+),
+
+scope_keys as (
+
+    select {{ key }} as scope_key
+    from {{ model }}
+    where {{ rows_this_run() }}
+
+    union
+
+    select {{ compare_key }} as scope_key
+    from {{ compare_model }}
+    where {{ loaded_at }} > (select loaded_at from older_loads)
+
+),
+{%- endif %}
+
+model_count as (
 
     select {{ count_expression }} as row_count
     from {{ model }}
+    {%- if scoped %}
+    where {{ key }} in (select scope_key from scope_keys)
+    {%- endif %}
 
 ),
 
@@ -32,8 +80,9 @@ compare_count as (
 
     select {{ compare_count_expression }} as row_count
     from {{ compare_model }}
-    {%- if compare_where %}
-    where {{ compare_where }}
+    where {{ compare_where or '1 = 1' }}
+    {%- if scoped %}
+        and {{ compare_key }} in (select scope_key from scope_keys)
     {%- endif %}
 
 )
