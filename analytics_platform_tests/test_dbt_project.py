@@ -336,26 +336,35 @@ def test_custom_generic_tests_fail_on_bad_data_and_pass_on_good_data(tmp_path):
 
 
 # A landed table and facts built from it, as an incremental fact stands after a landing run:
-# keys 1-3 written by an earlier run from an earlier load, keys 4 and 5 loaded since (5 twice,
-# with spaces) and written by this run (`dbt_run_at()`: this invocation's stamp).
+# keys 1-3 written by an earlier run from an earlier load (old.csv), keys 4 and 5 loaded since
+# (new.csv; 5 twice, once with spaces) and written by this run (`dbt_run_at()`: this
+# invocation's stamp).
 EARLIER_LOAD, EARLIER_RUN, NEW_LOAD = "2026-01-01 00:00:00", "2026-01-01 01:00:00", "2026-01-02 00:00:00"
-FACT_ROWS = {  # fact -> (keys an earlier run wrote, keys this run wrote)
-    "fact_complete": (["1", "2", "3"], ["4", "5"]),
-    "fact_lost_a_new_key": (["1", "2", "3"], ["4"]),
-    "fact_old_duplicate": (["1", "1", "2", "3"], ["4", "5"]),
-    "fact_new_duplicate": (["1", "2", "3"], ["4", "4", "5"]),
+NEW, OLD = ("new.csv", NEW_LOAD), ("old.csv", EARLIER_LOAD)  # (file, when it was loaded)
+FACT_ROWS = {  # fact -> (keys an earlier run wrote, (key, file) this run wrote)
+    "fact_complete": (["1", "2", "3"], [("4", NEW), ("5", NEW)]),
+    # this run rewrote key 2 from its old file (e.g. a product version re-priced it)
+    "fact_rewrote_an_old_key": (["1", "3"], [("2", OLD), ("4", NEW), ("5", NEW)]),
+    "fact_lost_a_new_key": (["1", "2", "3"], [("4", NEW)]),
+    "fact_old_duplicate": (["1", "1", "2", "3"], [("4", NEW), ("5", NEW)]),
+    "fact_new_duplicate": (["1", "2", "3"], [("4", NEW), ("4", NEW), ("5", NEW)]),
+    "fact_wrote_a_key_never_landed": (["1", "2", "3"], [("4", NEW), ("5", NEW), ("6", NEW)]),
 }
 
 
 def scoped_count_models() -> dict[str, str]:
-    landed = [(" 1", EARLIER_LOAD), ("2", EARLIER_LOAD), ("3", EARLIER_LOAD),
-              ("4", NEW_LOAD), ("5 ", NEW_LOAD), ("5", NEW_LOAD)]
-    models = {"models/landed.sql": "select * from (values {}) as t(id, _loaded_at)".format(
-        ", ".join(f"('{key}', cast('{at}' as timestamp))" for key, at in landed))}
+    def row(key: str, origin: tuple[str, str], run_at: str) -> str:
+        return f"('{key}', '{origin[0]}', cast('{origin[1]}' as timestamp), {run_at})"
+
+    landed = [(" 1", OLD), ("2", OLD), ("3", OLD), ("4", NEW), ("5 ", NEW), ("5", NEW)]
+    models = {"models/landed.sql": "select * from (values {}) as t(id, _source_key, _loaded_at)".format(
+        ", ".join(f"('{key}', '{file}', cast('{at}' as timestamp))" for key, (file, at) in landed))}
     for fact, (earlier, this_run) in FACT_ROWS.items():
-        rows = [f"('{key}', cast('{EARLIER_LOAD}' as timestamp), cast('{EARLIER_RUN}' as timestamp))" for key in earlier]
-        rows += [f"('{key}', cast('{NEW_LOAD}' as timestamp), {{{{ dbt_run_at() }}}})" for key in this_run]
-        models[f"models/{fact}.sql"] = "select * from (values {}) as t(id, _loaded_at, _dbt_run_at)".format(", ".join(rows))
+        rows = [row(key, OLD, f"cast('{EARLIER_RUN}' as timestamp)") for key in earlier]
+        rows += [row(key, origin, "{{ dbt_run_at() }}") for key, origin in this_run]
+        models[f"models/{fact}.sql"] = (
+            "select * from (values {}) as t(id, _source_key, _loaded_at, _dbt_run_at)".format(", ".join(rows))
+        )
     return models
 
 
@@ -370,8 +379,8 @@ def scoped_count_schema() -> str:
 
 def test_row_count_comparison_by_key_counts_the_keys_of_the_run_and_every_key_under_full_scope(tmp_path):
     """A landing run's count covers the keys it wrote and the keys loaded since the fact's older
-    rows: a lost or doubled key among them fails it, a duplicate among older rows is left to the
-    scheduled full-scope run (dbt_full_tests), which fails on all three."""
+    rows: a lost, doubled or never-landed key among them fails it, a duplicate among older rows
+    is left to the scheduled full-scope run (dbt_full_tests), which fails on all four."""
     project = generic_tests_project(tmp_path / "project", scoped_count_schema(), scoped_count_models())
     outcomes = {}
     for scope, extra in (("this_run", []), ("full", ["--vars", "{test_scope: full}"])):
@@ -382,10 +391,12 @@ def test_row_count_comparison_by_key_counts_the_keys_of_the_run_and_every_key_un
                            for name, result in results_of_tests(target).items()}
 
     assert {fact: status for fact, (status, _) in outcomes["this_run"].items()} == {
-        "fact_complete": "pass", "fact_lost_a_new_key": "fail", "fact_old_duplicate": "pass", "fact_new_duplicate": "fail",
+        "fact_complete": "pass", "fact_rewrote_an_old_key": "pass", "fact_lost_a_new_key": "fail",
+        "fact_old_duplicate": "pass", "fact_new_duplicate": "fail", "fact_wrote_a_key_never_landed": "fail",
     }, outcomes["this_run"]
     assert {fact: status for fact, (status, _) in outcomes["full"].items()} == {
-        "fact_complete": "pass", "fact_lost_a_new_key": "fail", "fact_old_duplicate": "fail", "fact_new_duplicate": "fail",
+        "fact_complete": "pass", "fact_rewrote_an_old_key": "pass", "fact_lost_a_new_key": "fail",
+        "fact_old_duplicate": "fail", "fact_new_duplicate": "fail", "fact_wrote_a_key_never_landed": "fail",
     }, outcomes["full"]
 
 

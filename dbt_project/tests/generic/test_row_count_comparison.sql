@@ -18,9 +18,12 @@
     expression over compare_model) scope the comparison to the keys a landing run is about, as
     the fact's other tests check only the rows the run wrote (macros/incremental/test_scope.sql):
     the keys the run wrote, and the keys of compare_model's rows loaded (`loaded_at`) after the
-    newest load the model's older rows hold. Both counts are then taken over those keys only, so
-    the test costs what the run loaded, not the whole table; under the var `test_scope: full`
-    (the scheduled `dbt_full_tests` job) it compares the whole tables, as without `key`:
+    newest load the model's older rows hold. Both counts are then taken over those keys only, and
+    compare_model is read only in the files (`source_key`) of the rows the run wrote and in the
+    rows loaded since: every key the run wrote comes from a row of its own file, so no other file
+    can change the count, and the test costs what the run loaded rather than the whole source.
+    Under the var `test_scope: full` (the scheduled `dbt_full_tests` job) it compares the whole
+    tables, as without `key`:
 
                 compare_model: source('ecommerce', 'orders')
                 compare_count_expression: count(distinct trim(order_id))
@@ -29,7 +32,8 @@
 -#}
 {% test row_count_comparison(model, compare_model, operator='=', count_expression='count(*)',
                              compare_count_expression='count(*)', compare_where=none,
-                             key=none, compare_key=none, loaded_at='_loaded_at') %}
+                             key=none, compare_key=none, loaded_at='_loaded_at',
+                             source_key='_source_key') %}
 
 {%- if operator not in ['=', '<', '<=', '>', '>=', '<>'] -%}
     {{ exceptions.raise_compiler_error("row_count_comparison: unsupported operator " ~ operator) }}
@@ -51,11 +55,17 @@ older_loads as (
 
 ),
 
-scope_keys as (
+rows_this_run as (
 
-    select {{ key }} as scope_key
+    select {{ key }} as scope_key, {{ source_key }} as source_key
     from {{ model }}
     where {{ rows_this_run() }}
+
+),
+
+scope_keys as (
+
+    select scope_key from rows_this_run
 
     union
 
@@ -82,6 +92,8 @@ compare_count as (
     from {{ compare_model }}
     where {{ compare_where or '1 = 1' }}
     {%- if scoped %}
+        and ({{ source_key }} in (select source_key from rows_this_run)
+            or {{ loaded_at }} > (select loaded_at from older_loads))
         and {{ compare_key }} in (select scope_key from scope_keys)
     {%- endif %}
 
