@@ -55,7 +55,7 @@ older_loads as (
 
 ),
 
-rows_this_run as (
+written_this_run as (
 
     select {{ key }} as scope_key, {{ source_key }} as source_key
     from {{ model }}
@@ -65,7 +65,7 @@ rows_this_run as (
 
 scope_keys as (
 
-    select scope_key from rows_this_run
+    select scope_key from written_this_run
 
     union
 
@@ -92,7 +92,7 @@ compare_count as (
     from {{ compare_model }}
     where {{ compare_where or '1 = 1' }}
     {%- if scoped %}
-        and ({{ source_key }} in (select source_key from rows_this_run)
+        and ({{ source_key }} in (select source_key from written_this_run)
             or {{ loaded_at }} > (select loaded_at from older_loads))
         and {{ compare_key }} in (select scope_key from scope_keys)
     {%- endif %}
