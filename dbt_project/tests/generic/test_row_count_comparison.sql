@@ -26,12 +26,12 @@
     tables, as without `key`:
 
                 compare_model: source('ecommerce', 'orders')
-                compare_count_expression: count(distinct trim(order_id))
                 key: order_id                                  # over this model
                 compare_key: trim(order_id)                    # over compare_model
+    (with compare_key, compare_count_expression defaults to count(distinct <compare_key>)).
 -#}
 {% test row_count_comparison(model, compare_model, operator='=', count_expression='count(*)',
-                             compare_count_expression='count(*)', compare_where=none,
+                             compare_count_expression=none, compare_where=none,
                              key=none, compare_key=none, loaded_at='_loaded_at',
                              source_key='_source_key') %}
 
@@ -42,6 +42,9 @@
     {{ exceptions.raise_compiler_error("row_count_comparison: give both key and compare_key, or neither") }}
 {%- endif %}
 {%- set scoped = key is not none and var('test_scope', 'this_run') != 'full' %}
+{%- if compare_count_expression is none -%}
+    {%- set compare_count_expression = 'count(*)' if compare_key is none else 'count(distinct ' ~ compare_key ~ ')' -%}
+{%- endif %}
 
 with
 {%- if scoped %}
