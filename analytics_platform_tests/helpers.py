@@ -102,21 +102,34 @@ def make_settings(directory: Path, s3_endpoint: str) -> Settings:
 
 @functools.cache
 def prepared_manifest() -> Path:
-    """dbt parse once per session: it needs no warehouse, so every test can share it. Workers
-    (pytest-xdist) parse one at a time: they share dbt_project/target."""
+    """dbt parse once per test run: it needs no warehouse, so every test can share it.
+
+    The workers (pytest-xdist) share dbt_project/target and read its manifest.json without a
+    lock, so only the first worker parses (under the lock) and the others reuse its manifest: a
+    second parse would rewrite the file while another worker reads it (a torn read, a
+    JSONDecodeError). Nothing else in the test run may write there (test_browser runs `dev` on a
+    copy of the project)."""
     import fcntl
 
     from analytics_platform.lib.dbt_project import prepare_manifest
 
     settings = load_settings()
-    lock_path = settings.dbt_project_dir / "target" / ".parse.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as lock, pytest.MonkeyPatch.context() as patch:
+    target = settings.dbt_project_dir / "target"
+    target.mkdir(parents=True, exist_ok=True)
+    # Set by pytest-xdist, the same on every worker of one run; without it, one process = one run.
+    test_run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid-{os.getpid()}")
+    parsed_by = target / ".parsed-by-test-run"
+    with (target / ".parse.lock").open("w") as lock, pytest.MonkeyPatch.context() as patch:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = target / "manifest.json"
+        if manifest.exists() and parsed_by.exists() and parsed_by.read_text() == test_run:
+            return manifest
         # prepare_manifest exports the dbt variables; keep them from leaking into other tests.
         for name in DBT_VARIABLES:
             patch.delenv(name, raising=False)
-        return prepare_manifest(settings)
+        manifest = prepare_manifest(settings)
+        parsed_by.write_text(test_run)
+        return manifest
 
 
 @functools.cache

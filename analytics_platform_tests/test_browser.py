@@ -26,6 +26,8 @@ import playwright.sync_api as playwright  # a dev dependency: make test installs
 
 from analytics_platform.settings import Settings
 
+from .helpers import copy_dbt_project
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -126,7 +128,11 @@ def test_newcomer_materializes_gold_daily_sales_from_the_ui(
     # the dbt seeds included (no `make demo` before).
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    environment = {**os.environ, **settings.to_environment(), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    # `dev` parses the project it serves (and `dagster dev` again on each load): on a copy, so
+    # that it never rewrites the manifest.json the other pytest worker is reading.
+    project = copy_dbt_project(tmp_path / "dbt_project")
+    environment = {**os.environ, **settings.to_environment(), "DAGSTER_DISABLE_TELEMETRY": "1",
+                   "ANALYTICS_DBT_PROJECT_DIR": str(project)}
     log = (tmp_path / "dev.log").open("w")
     dev = subprocess.Popen(
         [sys.executable, "-m", "analytics_platform.cli", "dev", "--port", str(port)],
