@@ -36,9 +36,10 @@ dev: $(MANIFEST)
 	$(BIN)/analytics-platform dev --port $(PORT) --s3-port $(S3_PORT)
 
 # Two workers for the two cores (pytest-xdist; conftest.py keeps the tests of an expensive shared
-# fixture on one worker): `make test PYTEST_WORKERS=0` runs in one process.
+# fixture on one worker): `make test PYTEST_WORKERS=0` runs in one process. The tests parse the
+# dbt project themselves, once per run (conftest.py's pytest_configure).
 PYTEST_WORKERS ?= 2
-test: $(MANIFEST)
+test: $(INSTALLED)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Slim CI of a pull request: builds and tests only the dbt nodes it changed and their children, in

@@ -27,6 +27,7 @@ from .helpers import (
     compile_offline,
     free_port,
     make_settings,
+    parse_shared_manifest,
     prepare_image,
     prepared_manifest,
 )
@@ -47,6 +48,12 @@ MODULE_GROUP = {module: group for group, modules in SHARED_FIXTURE_MODULES.items
 
 def _module_of(nodeid: str) -> str:
     return nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One parse per run, before the workers start (a worker has `workerinput`); they only read it.
+    if not hasattr(config, "workerinput"):
+        parse_shared_manifest()
 
 
 @pytest.hookimpl(optionalhook=True)

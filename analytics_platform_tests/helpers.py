@@ -100,36 +100,24 @@ def make_settings(directory: Path, s3_endpoint: str) -> Settings:
     return load_settings(environment)
 
 
-@functools.cache
-def prepared_manifest() -> Path:
-    """dbt parse once per test run: it needs no warehouse, so every test can share it.
-
-    The workers (pytest-xdist) share dbt_project/target and read its manifest.json without a
-    lock, so only the first worker parses (under the lock) and the others reuse its manifest: a
-    second parse would rewrite the file while another worker reads it (a torn read, a
-    JSONDecodeError). Nothing else in the test run may write there (test_browser runs `dev` on a
-    copy of the project)."""
-    import fcntl
-
+def parse_shared_manifest() -> Path:
+    """`dbt parse` of the repo's project into dbt_project/target, once per test run: conftest's
+    pytest_configure calls it in the xdist controller (or the lone process) before any worker
+    starts. Workers then only read the manifest: a parse in one of them would rewrite the file
+    while the other reads it (a torn read). test_browser runs `dev`, which parses, on a copy."""
     from analytics_platform.lib.dbt_project import prepare_manifest
 
-    settings = load_settings()
-    target = settings.dbt_project_dir / "target"
-    target.mkdir(parents=True, exist_ok=True)
-    # Set by pytest-xdist, the same on every worker of one run; without it, one process = one run.
-    test_run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid-{os.getpid()}")
-    parsed_by = target / ".parsed-by-test-run"
-    with (target / ".parse.lock").open("w") as lock, pytest.MonkeyPatch.context() as patch:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        manifest = target / "manifest.json"
-        if manifest.exists() and parsed_by.exists() and parsed_by.read_text() == test_run:
-            return manifest
-        # prepare_manifest exports the dbt variables; keep them from leaking into other tests.
+    with pytest.MonkeyPatch.context() as patch:
+        # prepare_manifest exports the dbt variables; keep them from leaking into the tests.
         for name in DBT_VARIABLES:
             patch.delenv(name, raising=False)
-        manifest = prepare_manifest(settings)
-        parsed_by.write_text(test_run)
-        return manifest
+        return prepare_manifest(load_settings())
+
+
+def prepared_manifest() -> Path:
+    """The manifest parse_shared_manifest wrote for this run (it needs no warehouse, so every
+    test shares it)."""
+    return load_settings().dbt_project_dir / "target" / "manifest.json"
 
 
 @functools.cache
